@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pode",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pode", targets: ["pode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C edge: CPython, found through pkg-config (Debian's libpython3-dev).
+        .systemLibrary(name: "CPython", path: "Shims/CPython", pkgConfig: "python3-embed",
+                       providers: [.apt(["libpython3-dev"])]),
+        // C edge: the recorder's hot path (trace hook, value rendering, event ring) and embedding.
+        .target(name: "CPodeRecorder", dependencies: ["CPython"], path: "Shims/CPodeRecorder",
+                cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])]),
+        // C++ edge: Xapian behind a plain C header (Debian's libxapian-dev).
+        .target(name: "CXapian", path: "Shims/CXapian",
+                linkerSettings: [.linkedLibrary("xapian")]),
+
+        .target(name: "XapianKit", dependencies: ["CXapian"]),
+        .target(name: "PodeLog"),
+        .target(name: "PodeIndex", dependencies: ["PodeLog", "XapianKit"]),
+        .target(name: "PodeQuery", dependencies: ["PodeLog", "PodeIndex", "XapianKit"]),
+        .target(name: "PodeRecorder", dependencies: ["PodeLog", "PodeIndex", "CPodeRecorder"]),
+        .executableTarget(name: "pode", dependencies: [
+            "PodeRecorder", "PodeQuery", "PodeLog",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "XapianKitTests", dependencies: ["XapianKit"]),
+        .testTarget(name: "PodeTests", dependencies: ["PodeLog", "PodeIndex", "PodeQuery"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,79 @@
+// pode_recorder.h - the recorder's C edge: embedding CPython and the trace hook.
+//
+// Why this exists: the trace function runs for every event of the recorded program, so it is C.
+// It writes compact binary events into a bounded ring of chunks (one producer: whichever thread
+// holds the GIL) that a writer thread in Swift drains to disk. Nothing in this header needs
+// Python.h, and no Python error is ever left pending when a function here returns.
+#ifndef PODE_RECORDER_H
+#define PODE_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// What to record; filled by Swift from the command line.
+typedef struct PodeRecorderOptions {
+    int record_all;             ///< record library and stdlib code too (--all)
+    int repr_full;              ///< call objects' own __repr__, guarded (--repr=full)
+    int no_values;              ///< record events only, no values (--no-values)
+    uint32_t value_limit;       ///< bytes per rendered value (--max-value)
+    const char *const *include_globs;  ///< file globs always in scope
+    int include_count;
+    const char *const *exclude_globs;  ///< file globs never in scope (wins over include)
+    int exclude_count;
+} PodeRecorderOptions;
+
+/// Initializes the embedded interpreter exactly as `program_name argv[1:]` would start:
+/// `program_name` is an absolute interpreter path (it becomes sys.executable and locates the
+/// stdlib); argv is the python command line (e.g. {"python3.11", "script.py", "arg"}).
+/// On a configuration error CPython prints its own message and the process exits, as python does.
+void pode_python_initialize(const char *program_name, int argc, char *const *argv);
+
+/// Decides the default scope (stdlib and site-packages directories are out), installs the
+/// trace hook on this thread and on every thread started later, and starts numbering events.
+/// Returns 0, or -1 with a message in `err`.
+int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t err_len);
+
+/// Runs the configured script, module or command (Py_RunMain). On SystemExit CPython calls
+/// exit() itself; otherwise this returns the exit status python would have.
+int pode_python_run_main(void);
+
+/// Called once when the interpreter finalizes (Py_AtExit) after recording has stopped and the
+/// ring is closed, and once with the process exit status (on_exit). Either may block.
+void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_status)(int status));
+
+/// Stops recording (idempotent): later events are ignored and the last chunk is closed.
+void pode_recorder_stop(void);
+
+/// A run of new event bytes from one chunk of the ring. Events are encoded as PodeLog's
+/// EventDecoder reads them; seq and time inside are relative to `base_seq`/`base_time_ns`.
+typedef struct PodeRingView {
+    const uint8_t *data;
+    uint32_t length;
+    uint64_t base_seq;
+    uint64_t base_time_ns;
+} PodeRingView;
+
+/// Waits up to `timeout_ms` for new event bytes. Returns 1 with `view` filled (valid until the
+/// next call), 0 on time-out, -1 when recording has stopped and everything was handed out.
+int pode_ring_next(PodeRingView *view, int timeout_ms);
+
+/// Moves the definitions recorded since the last call (code objects, threads, types, names)
+/// into a buffer owned by the recorder, valid until the next call. Call it after
+/// pode_ring_next returned 1 and write them before that view's events.
+const uint8_t *pode_definitions_take(size_t *len);
+
+/// Monotonic clock in nanoseconds, the clock event times use.
+uint64_t pode_monotonic_ns(void);
+
+/// Counters for diagnostics: events recorded and times the producer waited for space.
+uint64_t pode_recorder_event_count(void);
+uint64_t pode_recorder_wait_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,80 @@
+// internal.h - declarations shared by the recorder's C files (not exported to Swift).
+#ifndef PODE_INTERNAL_H
+#define PODE_INTERNAL_H
+
+#define PY_SSIZE_T_CLEAN
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <frameobject.h>
+#include "internal/pycore_frame.h"
+#include "internal/pycore_code.h"
+#include "internal/pycore_dict.h"
+#include "internal/pycore_object.h"
+#include <structmember.h>
+
+#include <stdint.h>
+#include <string.h>
+
+// ---- growable byte buffer -----------------------------------------------------------------
+typedef struct PodeBuf {
+    uint8_t *data;
+    size_t len, cap;
+} PodeBuf;
+
+void pode_buf_reserve(PodeBuf *b, size_t extra);
+static inline void pode_buf_byte(PodeBuf *b, uint8_t v) {
+    if (b->len + 1 > b->cap) pode_buf_reserve(b, 1);
+    b->data[b->len++] = v;
+}
+static inline void pode_buf_varint(PodeBuf *b, uint64_t v) {
+    if (b->len + 10 > b->cap) pode_buf_reserve(b, 10);
+    uint8_t *p = b->data + b->len;
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    b->len = (size_t)(p - b->data);
+}
+static inline void pode_buf_bytes(PodeBuf *b, const void *s, size_t n) {
+    if (b->len + n > b->cap) pode_buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+static inline void pode_buf_str(PodeBuf *b, const char *s, size_t n) {
+    pode_buf_varint(b, n);
+    pode_buf_bytes(b, s, n);
+}
+
+// ---- event ring (ring.c) ------------------------------------------------------------------
+/// Copies one event into the ring: its kind, seq and time (stored relative to the chunk) and
+/// its encoded body. Blocks (without spinning) while the ring is full.
+void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *body, size_t len);
+void pode_ring_close(void);
+int pode_ring_init(char *err, size_t err_len);
+uint64_t pode_ring_waits(void);
+
+/// Appends a definition record under the definitions lock.
+void pode_definitions_append(const uint8_t *rec, size_t len);
+
+// ---- values (render.c) --------------------------------------------------------------------
+enum {
+    PODE_VALUE_TRUNCATED = 1,  // the text was cut at the value limit; full length follows
+    PODE_VALUE_DELETED = 2,    // the variable was unbound (del)
+    PODE_VALUE_REBOUND = 4,    // the variable now names a different object
+    PODE_VALUE_MUTATED = 8,    // same object, changed in place
+};
+
+typedef struct PodeRenderOptions {
+    uint32_t limit;
+    int repr_full;
+} PodeRenderOptions;
+
+/// Renders `o` into `out` (at most opts->limit bytes of UTF-8). Returns flags
+/// (PODE_VALUE_TRUNCATED) and sets *full_len to the object's length where it has one.
+int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len);
+
+/// A cheap fingerprint of what the bounded rendering of `o` would show; never 0.
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit);
+
+/// The type's display name: "int" for builtins, "module.Qualname" for classes.
+void pode_type_name(PyTypeObject *t, PodeBuf *out);
+
+#endif

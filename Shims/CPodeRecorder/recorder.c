@@ -1,0 +1,730 @@
+// recorder.c - the trace hook (the hot path) and the embedded interpreter's life cycle.
+//
+// Event layout (PodeLog.EventDecoder reads it): kind, seq and time relative to the chunk
+// (written by the ring), then varints thread, activation, code, line, depth, [caller for
+// call/resume], value count, [value line], then per value: name id, type id, flags, text,
+// [full length when truncated].
+#include "internal.h"
+#include "pode_recorder.h"
+#include "opcode.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum { EV_CALL = 1, EV_LINE = 2, EV_RETURN = 3, EV_EXCEPTION = 4, EV_YIELD = 5, EV_RESUME = 6 };
+enum { DEF_CODE = 1, DEF_THREAD = 2, DEF_TYPE = 3, DEF_NAME = 4 };
+enum { NAME_RETURN = 0, NAME_EXCEPTION = 1, NAME_YIELD = 2, FIRST_NAME_ID = 3 };
+
+#define MAX_EVENT_VALUE_BYTES (160u * 1024u)
+
+// ---- options and global state (all touched with the GIL held) -----------------------------
+static PodeRecorderOptions opts;
+static PodeRenderOptions render_opts;
+static char **include_globs, **exclude_globs;
+static char **lib_prefixes;
+static int lib_prefix_count;
+static char cwd_prefix[4096];
+static volatile int recording;   // 0 before start, after stop, and in a forked child
+static uint64_t next_seq = 1;
+static uint64_t next_activation = 1;
+static uint32_t next_code_id = 1, next_thread_index = 0, next_type_id = 1, next_name_id = FIRST_NAME_ID;
+static Py_ssize_t code_extra_index = -1;
+static _Atomic uint64_t event_count;
+static void (*finalize_callback)(void);
+static void (*exit_status_callback)(int);
+static int stopped;
+
+uint64_t pode_recorder_event_count(void) { return atomic_load(&event_count); }
+uint64_t pode_recorder_wait_count(void) { return pode_ring_waits(); }
+
+// ---- pointer -> id tables (types and names), holding a reference to each key --------------
+typedef struct IdTable { PyObject **keys; uint32_t *ids; size_t cap, count; } IdTable;
+static IdTable type_ids, name_ids;
+
+static inline size_t ptr_hash(const void *p) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
+    return (size_t)x;
+}
+
+static uint32_t *id_slot(IdTable *t, PyObject *key) {
+    if ((t->count + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        PyObject **keys = calloc(cap, sizeof *keys);
+        uint32_t *ids = calloc(cap, sizeof *ids);
+        if (!keys || !ids) abort();
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->keys[i]) continue;
+            size_t j = ptr_hash(t->keys[i]) & (cap - 1);
+            while (keys[j]) j = (j + 1) & (cap - 1);
+            keys[j] = t->keys[i];
+            ids[j] = t->ids[i];
+        }
+        free(t->keys); free(t->ids);
+        t->keys = keys; t->ids = ids; t->cap = cap;
+    }
+    size_t j = ptr_hash(key) & (t->cap - 1);
+    while (t->keys[j] && t->keys[j] != key) j = (j + 1) & (t->cap - 1);
+    if (!t->keys[j]) {
+        Py_INCREF(key);
+        t->keys[j] = key;
+        t->ids[j] = 0;
+        t->count++;
+    }
+    return &t->ids[j];
+}
+
+static void emit_definition(PodeBuf *rec) {
+    pode_definitions_append(rec->data, rec->len);
+    rec->len = 0;
+}
+
+static PodeBuf def_scratch;
+
+static uint32_t type_id(PyTypeObject *t) {
+    uint32_t *slot = id_slot(&type_ids, (PyObject *)t);
+    if (*slot) return *slot;
+    *slot = next_type_id++;
+    PodeBuf name = {0};
+    pode_type_name(t, &name);
+    pode_buf_byte(&def_scratch, DEF_TYPE);
+    pode_buf_varint(&def_scratch, *slot);
+    pode_buf_str(&def_scratch, (const char *)name.data, name.len);
+    emit_definition(&def_scratch);
+    free(name.data);
+    return *slot;
+}
+
+static uint32_t name_id(PyObject *name) {
+    uint32_t *slot = id_slot(&name_ids, name);
+    if (*slot) return *slot;
+    *slot = next_name_id++;
+    Py_ssize_t n = 0;
+    const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &n) : NULL;
+    if (!s) { PyErr_Clear(); s = "?"; n = 1; }
+    pode_buf_byte(&def_scratch, DEF_NAME);
+    pode_buf_varint(&def_scratch, *slot);
+    pode_buf_str(&def_scratch, s, (size_t)n);
+    emit_definition(&def_scratch);
+    return *slot;
+}
+
+// ---- code objects ---------------------------------------------------------------------------
+typedef struct CodeInfo {
+    uint32_t id;
+    uint8_t in_scope, optimized, genlike;
+    int nslots, nargs;
+    uint32_t *slot_names;  // name id per localsplus slot
+    uint8_t *slot_flags;   // 1 = skip (hidden), 2 = cell or free variable
+} CodeInfo;
+
+static void free_code_info(void *p) {
+    CodeInfo *ci = p;
+    if (!ci) return;
+    free(ci->slot_names);
+    free(ci->slot_flags);
+    free(ci);
+}
+
+static int glob_match(char **globs, int n, const char *path) {
+    if (!n) return 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t cl = strlen(cwd_prefix);
+    const char *rel = (cl && strncmp(path, cwd_prefix, cl) == 0) ? path + cl : path;
+    for (int i = 0; i < n; i++)
+        if (fnmatch(globs[i], path, 0) == 0 || fnmatch(globs[i], rel, 0) == 0 || fnmatch(globs[i], base, 0) == 0) return 1;
+    return 0;
+}
+
+static int decide_scope(const char *file) {
+    if (glob_match(exclude_globs, opts.exclude_count, file)) return 0;
+    if (glob_match(include_globs, opts.include_count, file)) return 1;
+    if (opts.record_all) return 1;
+    if (file[0] == '<') return strcmp(file, "<string>") == 0 || strcmp(file, "<stdin>") == 0;
+    for (int i = 0; i < lib_prefix_count; i++) {
+        size_t n = strlen(lib_prefixes[i]);
+        if (strncmp(file, lib_prefixes[i], n) == 0 && (file[n] == '/' || file[n] == 0)) return 0;
+    }
+    return 1;
+}
+
+static CodeInfo *code_info(PyCodeObject *code) {
+    void *extra = NULL;
+    if (_PyCode_GetExtra((PyObject *)code, code_extra_index, &extra) == 0 && extra) return extra;
+    PyErr_Clear();
+    CodeInfo *ci = calloc(1, sizeof *ci);
+    if (!ci) return NULL;
+    const char *file = PyUnicode_AsUTF8(code->co_filename);
+    if (!file) { PyErr_Clear(); file = "<unknown>"; }
+    ci->in_scope = (uint8_t)decide_scope(file);
+    ci->optimized = (code->co_flags & CO_OPTIMIZED) != 0;
+    ci->genlike = (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+    if (ci->in_scope) {
+        ci->id = next_code_id++;
+        ci->nslots = code->co_nlocalsplus;
+        ci->nargs = code->co_argcount + code->co_kwonlyargcount + ((code->co_flags & CO_VARARGS) ? 1 : 0) +
+                    ((code->co_flags & CO_VARKEYWORDS) ? 1 : 0);
+        ci->slot_names = calloc((size_t)ci->nslots + 1, sizeof *ci->slot_names);
+        ci->slot_flags = calloc((size_t)ci->nslots + 1, 1);
+        for (int i = 0; i < ci->nslots; i++) {
+            PyObject *name = PyTuple_GET_ITEM(code->co_localsplusnames, i);
+            const char *s = PyUnicode_AsUTF8(name);
+            if (!s) { PyErr_Clear(); s = "."; }
+            ci->slot_names[i] = name_id(name);
+            _PyLocals_Kind kind = _PyLocals_GetKind(code->co_localspluskinds, i);
+            if (s[0] == '.') ci->slot_flags[i] |= 1;
+            if (kind & (CO_FAST_CELL | CO_FAST_FREE)) ci->slot_flags[i] |= 2;
+        }
+        Py_ssize_t n;
+        const char *qual = PyUnicode_AsUTF8AndSize(code->co_qualname, &n);
+        if (!qual) { PyErr_Clear(); qual = "?"; n = 1; }
+        Py_ssize_t nn;
+        const char *name = PyUnicode_AsUTF8AndSize(code->co_name, &nn);
+        if (!name) { PyErr_Clear(); name = "?"; nn = 1; }
+        pode_buf_byte(&def_scratch, DEF_CODE);
+        pode_buf_varint(&def_scratch, ci->id);
+        pode_buf_str(&def_scratch, file, strlen(file));
+        pode_buf_str(&def_scratch, qual, (size_t)n);
+        pode_buf_str(&def_scratch, name, (size_t)nn);
+        pode_buf_varint(&def_scratch, (uint64_t)code->co_firstlineno);
+        pode_buf_varint(&def_scratch, (uint64_t)(ci->genlike | (ci->optimized ? 0 : 2)));
+        emit_definition(&def_scratch);
+    }
+    if (_PyCode_SetExtra((PyObject *)code, code_extra_index, ci) != 0) {
+        PyErr_Clear();  // cannot cache: still correct, only slower for this code object
+    }
+    return ci;
+}
+
+// ---- activations and threads ----------------------------------------------------------------
+typedef struct Slot { PyObject *ptr; uint64_t fp; } Slot;
+typedef struct DictSlot { PyObject *key; PyObject *ptr; uint64_t fp; uint32_t name; uint8_t mutable_; } DictSlot;
+
+typedef struct Activation {
+    PyFrameObject *frame;
+    uint64_t id;
+    CodeInfo *code;
+    uint32_t depth;
+    int last_line;
+    Slot *slots;
+    int slot_cap;
+    DictSlot *dslots;
+    int ndslots, dcap;
+    uint64_t dict_version;
+    struct Activation *next_free;
+} Activation;
+
+typedef struct ThreadRec {
+    uint32_t index;
+    Activation **stack;
+    int n, cap;
+    Activation *free_list;
+    PodeBuf body, values, text;
+} ThreadRec;
+
+static _Thread_local ThreadRec *tls;
+
+static ThreadRec *thread_rec(void) {
+    if (tls) return tls;
+    ThreadRec *t = calloc(1, sizeof *t);
+    if (!t) abort();
+    t->index = next_thread_index++;
+    pode_buf_byte(&def_scratch, DEF_THREAD);
+    pode_buf_varint(&def_scratch, t->index);
+    pode_buf_varint(&def_scratch, (uint64_t)PyThread_get_thread_ident());
+    pode_buf_varint(&def_scratch, (uint64_t)syscall(SYS_gettid));
+    emit_definition(&def_scratch);
+    tls = t;
+    return t;
+}
+
+// Generator and coroutine activations survive suspension here, keyed by frame object.
+typedef struct GenMap { PyFrameObject **keys; Activation **vals; size_t cap, count; } GenMap;
+static GenMap gens;
+
+static void gen_put(PyFrameObject *f, Activation *a) {
+    if ((gens.count + 1) * 2 > gens.cap) {
+        size_t cap = gens.cap ? gens.cap * 2 : 64;
+        PyFrameObject **keys = calloc(cap, sizeof *keys);
+        Activation **vals = calloc(cap, sizeof *vals);
+        if (!keys || !vals) abort();
+        for (size_t i = 0; i < gens.cap; i++) {
+            if (!gens.keys[i] || !gens.vals[i]) continue;
+            size_t j = ptr_hash(gens.keys[i]) & (cap - 1);
+            while (keys[j]) j = (j + 1) & (cap - 1);
+            keys[j] = gens.keys[i];
+            vals[j] = gens.vals[i];
+        }
+        free(gens.keys); free(gens.vals);
+        gens.keys = keys; gens.vals = vals; gens.cap = cap;
+        size_t live = 0;
+        for (size_t i = 0; i < cap; i++) live += keys[i] != NULL;
+        gens.count = live;
+    }
+    size_t j = ptr_hash(f) & (gens.cap - 1);
+    while (gens.keys[j] && gens.keys[j] != f) j = (j + 1) & (gens.cap - 1);
+    if (!gens.keys[j]) gens.count++;
+    gens.keys[j] = f;
+    gens.vals[j] = a;
+}
+
+// Removes and returns the suspended activation of `f`, if any (tombstones keep probing intact).
+static Activation *gen_take(PyFrameObject *f) {
+    if (!gens.cap) return NULL;
+    size_t j = ptr_hash(f) & (gens.cap - 1);
+    while (gens.keys[j]) {
+        if (gens.keys[j] == f && gens.vals[j]) {
+            Activation *a = gens.vals[j];
+            gens.vals[j] = NULL;
+            return a;
+        }
+        j = (j + 1) & (gens.cap - 1);
+    }
+    return NULL;
+}
+
+static Activation *activation_new(ThreadRec *t, PyFrameObject *frame, CodeInfo *ci) {
+    Activation *a = t->free_list;
+    if (a) t->free_list = a->next_free;
+    else if (!(a = calloc(1, sizeof *a))) abort();
+    a->frame = frame;
+    a->id = next_activation++;
+    a->code = ci;
+    a->last_line = 0;
+    a->ndslots = 0;
+    a->dict_version = 0;
+    if (ci->optimized) {
+        if (a->slot_cap < ci->nslots) {
+            free(a->slots);
+            a->slot_cap = ci->nslots < 8 ? 8 : ci->nslots;
+            a->slots = malloc(sizeof(Slot) * (size_t)a->slot_cap);
+            if (!a->slots) abort();
+        }
+        memset(a->slots, 0, sizeof(Slot) * (size_t)ci->nslots);
+    }
+    return a;
+}
+
+static void activation_free(ThreadRec *t, Activation *a) {
+    for (int i = 0; i < a->ndslots; i++) Py_XDECREF(a->dslots[i].key);
+    a->ndslots = 0;
+    a->next_free = t->free_list;
+    t->free_list = a;
+}
+
+static void push(ThreadRec *t, Activation *a) {
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->stack = realloc(t->stack, sizeof *t->stack * (size_t)t->cap);
+        if (!t->stack) abort();
+    }
+    a->depth = (uint32_t)t->n;
+    t->stack[t->n++] = a;
+}
+
+// ---- values -----------------------------------------------------------------------------------
+static inline int immutable_scalar(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    return t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyBytes_Type ||
+           o == Py_None || t == &PyBool_Type || t == &PyComplex_Type;
+}
+
+static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags) {
+    PodeBuf *b = &t->values;
+    pode_buf_varint(b, name);
+    if (!v) {
+        pode_buf_varint(b, 0);
+        pode_buf_byte(b, (uint8_t)(flags | PODE_VALUE_DELETED));
+        pode_buf_varint(b, 0);
+        (*count)++;
+        return;
+    }
+    pode_buf_varint(b, type_id(Py_TYPE(v)));
+    t->text.len = 0;
+    uint64_t full = 0;
+    flags |= pode_render(v, &render_opts, &t->text, &full);
+    pode_buf_byte(b, (uint8_t)flags);
+    pode_buf_str(b, (const char *)t->text.data, t->text.len);
+    if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, full);
+    (*count)++;
+}
+
+// Compares one binding with what was last seen; records it when it changed.
+static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, PyObject **old_ptr, uint64_t *old_fp,
+                                 int record_unchanged) {
+    if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
+    if (!v) {
+        if (*old_fp) {
+            put_value(t, count, name, NULL, 0);
+            *old_ptr = NULL;
+            *old_fp = 0;
+        }
+        return;
+    }
+    int flags;
+    uint64_t f;
+    if (v == *old_ptr && *old_fp) {
+        if (immutable_scalar(v) && !record_unchanged) return;
+        f = pode_fingerprint(v, render_opts.limit);
+        if (f == *old_fp && !record_unchanged) return;
+        flags = f == *old_fp ? 0 : PODE_VALUE_MUTATED;
+    } else {
+        f = pode_fingerprint(v, render_opts.limit);
+        if (*old_fp && f == *old_fp && immutable_scalar(v) && !record_unchanged) { *old_ptr = v; return; }
+        flags = *old_fp ? PODE_VALUE_REBOUND : 0;
+    }
+    *old_ptr = v;
+    *old_fp = f;
+    put_value(t, count, name, v, flags);
+}
+
+static int skip_global(PyObject *key, PyObject *v) {
+    if (!PyUnicode_Check(key)) return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+    if (n >= 4 && PyUnicode_READ_CHAR(key, 0) == '_' && PyUnicode_READ_CHAR(key, 1) == '_' &&
+        PyUnicode_READ_CHAR(key, n - 1) == '_' && PyUnicode_READ_CHAR(key, n - 2) == '_')
+        return 1;
+    return PyModule_Check(v) || PyFunction_Check(v) || PyType_Check(v) || PyCFunction_Check(v);
+}
+
+// Module and class bodies keep their variables in a dict, not in fast locals.
+static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *count, int initial) {
+    if (!d || !PyDict_Check(d)) return;
+    uint64_t version = ((PyDictObject *)d)->ma_version_tag;
+    if (version == a->dict_version && !initial) {
+        for (int i = 0; i < a->ndslots; i++) {
+            DictSlot *s = &a->dslots[i];
+            if (!s->mutable_ || !s->ptr) continue;
+            check_binding(t, count, s->name, s->ptr, &s->ptr, &s->fp, 0);
+        }
+        return;
+    }
+    a->dict_version = version;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        int hint = (int)pos - 1;
+        DictSlot *s = NULL;
+        if (hint < a->ndslots && a->dslots[hint].key == k) s = &a->dslots[hint];
+        else {
+            for (int i = 0; i < a->ndslots; i++)
+                if (a->dslots[i].key == k) { s = &a->dslots[i]; break; }
+        }
+        if (!s) {
+            if (skip_global(k, v)) continue;
+            if (a->ndslots == a->dcap) {
+                a->dcap = a->dcap ? a->dcap * 2 : 32;
+                a->dslots = realloc(a->dslots, sizeof *a->dslots * (size_t)a->dcap);
+                if (!a->dslots) abort();
+            }
+            s = &a->dslots[a->ndslots++];
+            Py_INCREF(k);
+            s->key = k;
+            s->ptr = NULL;
+            s->fp = 0;
+            s->name = name_id(k);
+        }
+        s->mutable_ = !immutable_scalar(v);
+        if (initial) {
+            s->ptr = v;
+            s->fp = pode_fingerprint(v, render_opts.limit);
+        } else {
+            check_binding(t, count, s->name, v, &s->ptr, &s->fp, 0);
+        }
+    }
+}
+
+// Records the locals of `a` that changed since its previous event. With `args_only`, records
+// the arguments of a new call and takes every bound local as the starting state.
+static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, int *count, int call) {
+    if (opts.no_values) return;
+    CodeInfo *ci = a->code;
+    _PyInterpreterFrame *f = frame->f_frame;
+    if (!ci->optimized) {
+        check_dict_locals(t, a, f->f_locals, count, call);
+        return;
+    }
+    PyObject **locals = f->localsplus;
+    for (int i = 0; i < ci->nslots; i++) {
+        uint8_t fl = ci->slot_flags[i];
+        if (fl & 1) continue;
+        PyObject *v = locals[i];
+        if (v && (fl & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        Slot *s = &a->slots[i];
+        if (call) {
+            if (!v) continue;
+            if (i < ci->nargs) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, 1);
+            else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit); }
+            continue;
+        }
+        check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, 0);
+    }
+}
+
+// ---- events -------------------------------------------------------------------------------------
+static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, uint64_t caller, int nvalues, int vline) {
+    PodeBuf *b = &t->body;
+    b->len = 0;
+    pode_buf_varint(b, t->index);
+    pode_buf_varint(b, a->id);
+    pode_buf_varint(b, a->code->id);
+    pode_buf_varint(b, (uint64_t)(line < 0 ? 0 : line));
+    pode_buf_varint(b, a->depth);
+    if (kind == EV_CALL || kind == EV_RESUME) pode_buf_varint(b, caller);
+    pode_buf_varint(b, (uint64_t)nvalues);
+    if (nvalues) {
+        pode_buf_varint(b, (uint64_t)(vline < 0 ? 0 : vline));
+        pode_buf_bytes(b, t->values.data, t->values.len);
+    }
+    uint64_t seq = next_seq++;
+    pode_ring_put(kind, seq, pode_monotonic_ns(), b->data, b->len);
+    atomic_fetch_add_explicit(&event_count, 1, memory_order_relaxed);
+}
+
+// The activation of `frame` on this thread, created on the spot for a frame that was already
+// running when recording began (or whose call happened out of view).
+static Activation *current(ThreadRec *t, PyFrameObject *frame, CodeInfo *ci) {
+    if (t->n && t->stack[t->n - 1]->frame == frame) return t->stack[t->n - 1];
+    for (int i = t->n - 2; i >= 0; i--) {
+        if (t->stack[i]->frame != frame) continue;
+        while (t->n - 1 > i) activation_free(t, t->stack[--t->n]);
+        return t->stack[i];
+    }
+    Activation *a = activation_new(t, frame, ci);
+    push(t, a);
+    int unused = 0;
+    t->values.len = 0;
+    collect_changes(t, a, frame, &unused, 1);
+    t->values.len = 0;  // the starting state is not an event's values
+    a->last_line = PyFrame_GetLineNumber(frame);
+    return a;
+}
+
+static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    (void)obj;
+    if (!recording) return 0;
+    if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN && what != PyTrace_EXCEPTION) return 0;
+    PyCodeObject *code = frame->f_frame->f_code;
+    CodeInfo *ci = code_info(code);
+    if (!ci || !ci->in_scope) {
+        if (what == PyTrace_CALL) frame->f_trace_lines = 0;
+        return 0;
+    }
+    ThreadRec *t = thread_rec();
+    int nvalues = 0;
+    t->values.len = 0;
+    switch (what) {
+    case PyTrace_CALL: {
+        uint64_t caller = t->n ? t->stack[t->n - 1]->id : 0;
+        Activation *a = ci->genlike ? gen_take(frame) : NULL;
+        int line = PyFrame_GetLineNumber(frame);
+        if (a) {
+            push(t, a);
+            emit(t, EV_RESUME, a, line, caller, 0, 0);
+            a->last_line = line;
+            break;
+        }
+        a = activation_new(t, frame, ci);
+        push(t, a);
+        collect_changes(t, a, frame, &nvalues, 1);
+        emit(t, EV_CALL, a, line, caller, nvalues, line);
+        a->last_line = line;
+        break;
+    }
+    case PyTrace_LINE: {
+        Activation *a = current(t, frame, ci);
+        int line = PyFrame_GetLineNumber(frame);
+        collect_changes(t, a, frame, &nvalues, 0);
+        emit(t, EV_LINE, a, line, 0, nvalues, a->last_line);
+        a->last_line = line;
+        break;
+    }
+    case PyTrace_RETURN: {
+        Activation *a = current(t, frame, ci);
+        int line = PyFrame_GetLineNumber(frame);
+        collect_changes(t, a, frame, &nvalues, 0);
+        int vline = a->last_line;
+        int yielded = ci->genlike && arg && frame->f_frame->prev_instr &&
+                      _Py_OPCODE(*frame->f_frame->prev_instr) == YIELD_VALUE;
+        if (arg && !opts.no_values) {
+            put_value(t, &nvalues, yielded ? NAME_YIELD : NAME_RETURN, arg, 0);
+            vline = line;
+        }
+        emit(t, yielded ? EV_YIELD : EV_RETURN, a, line, 0, nvalues, vline);
+        t->n--;
+        if (yielded) gen_put(frame, a);
+        else activation_free(t, a);
+        break;
+    }
+    case PyTrace_EXCEPTION: {
+        Activation *a = current(t, frame, ci);
+        int line = PyFrame_GetLineNumber(frame);
+        collect_changes(t, a, frame, &nvalues, 0);
+        int vline = a->last_line;
+        if (!opts.no_values && arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) >= 2) {
+            PyObject *value = PyTuple_GET_ITEM(arg, 1);
+            if (value && value != Py_None) { put_value(t, &nvalues, NAME_EXCEPTION, value, 0); vline = line; }
+        }
+        emit(t, EV_EXCEPTION, a, line, 0, nvalues, vline);
+        break;
+    }
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return 0;
+}
+
+// ---- threads started later ------------------------------------------------------------------
+// threading.settrace() installs this in each new Thread; it swaps itself for the C hook.
+static PyObject *thread_hook(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *frame = NULL, *event = NULL, *arg = NULL;
+    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg)) { PyErr_Clear(); Py_RETURN_NONE; }
+    PyEval_SetTrace(trace, NULL);
+    if (PyFrame_Check(frame) && PyUnicode_Check(event) && PyUnicode_CompareWithASCIIString(event, "call") == 0)
+        trace(NULL, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef thread_hook_def = {"_pode_thread_hook", thread_hook, METH_VARARGS, "pode: records this thread."};
+
+// ---- life cycle -----------------------------------------------------------------------------
+static void after_fork_child(void) {
+    // The writer thread does not exist in a forked child: never let it wait for one.
+    recording = 0;
+}
+
+void pode_recorder_stop(void) {
+    if (stopped) return;
+    stopped = 1;
+    recording = 0;
+    pode_ring_close();
+}
+
+static void at_finalize(void) {
+    pode_recorder_stop();
+    if (finalize_callback) finalize_callback();
+}
+
+static void at_exit_status(int status, void *arg) {
+    (void)arg;
+    if (exit_status_callback) exit_status_callback(status);
+}
+
+void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_status)(int status)) {
+    finalize_callback = on_finalize;
+    exit_status_callback = on_exit_status;
+}
+
+void pode_python_initialize(const char *program_name, int argc, char *const *argv) {
+    PyStatus status;
+    PyPreConfig pre;
+    PyPreConfig_InitPythonConfig(&pre);
+    status = Py_PreInitializeFromBytesArgs(&pre, argc, (char **)argv);
+    if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 1;
+    status = PyConfig_SetBytesString(&config, &config.program_name, program_name);
+    if (!PyStatus_Exception(status)) status = PyConfig_SetBytesArgv(&config, argc, (char **)argv);
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+}
+
+static char **copy_strings(const char *const *src, int n) {
+    char **out = calloc((size_t)n + 1, sizeof *out);
+    if (!out) abort();
+    for (int i = 0; i < n; i++) out[i] = strdup(src[i]);
+    return out;
+}
+
+// Library directories (stdlib, site-packages) are out of the default scope.
+static int load_library_prefixes(char *err, size_t err_len) {
+    static const char *script =
+        "import os, site, sys, sysconfig\n"
+        "_p = set()\n"
+        "for _k in ('stdlib', 'platstdlib', 'purelib', 'platlib'):\n"
+        "    _v = sysconfig.get_paths().get(_k)\n"
+        "    if _v: _p.add(_v)\n"
+        "try:\n"
+        "    _p.update(site.getsitepackages())\n"
+        "    _p.add(site.getusersitepackages())\n"
+        "except Exception:\n"
+        "    pass\n"
+        "_p.update(x for x in sys.path if x.endswith(('site-packages', 'dist-packages')))\n"
+        "_pode_prefixes = sorted({os.path.normpath(y) for x in _p for y in (x, os.path.realpath(x))})\n";
+    PyObject *globals = PyDict_New();
+    if (!globals) { PyErr_Clear(); snprintf(err, err_len, "out of memory"); return -1; }
+    PyObject *builtins = PyEval_GetBuiltins();
+    PyDict_SetItemString(globals, "__builtins__", builtins);
+    PyObject *r = PyRun_String(script, Py_file_input, globals, globals);
+    if (!r) {
+        PyErr_Clear();
+        Py_DECREF(globals);
+        snprintf(err, err_len, "could not read the interpreter's library directories (sysconfig failed)");
+        return -1;
+    }
+    Py_DECREF(r);
+    PyObject *list = PyDict_GetItemString(globals, "_pode_prefixes");
+    Py_ssize_t n = list ? PyList_Size(list) : 0;
+    lib_prefixes = calloc((size_t)n + 1, sizeof *lib_prefixes);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
+        if (s) lib_prefixes[lib_prefix_count++] = strdup(s);
+    }
+    Py_DECREF(globals);
+    PyErr_Clear();
+    return 0;
+}
+
+int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t err_len) {
+    opts = *options;
+    include_globs = copy_strings(options->include_globs, options->include_count);
+    exclude_globs = copy_strings(options->exclude_globs, options->exclude_count);
+    opts.include_globs = NULL;
+    opts.exclude_globs = NULL;
+    render_opts.limit = options->value_limit ? options->value_limit : 256;
+    if (render_opts.limit > 65536) render_opts.limit = 65536;
+    render_opts.repr_full = options->repr_full;
+    if (getcwd(cwd_prefix, sizeof cwd_prefix - 2)) strcat(cwd_prefix, "/");
+    else cwd_prefix[0] = 0;
+
+    if (pode_ring_init(err, err_len) != 0) return -1;
+    if (!opts.record_all && load_library_prefixes(err, err_len) != 0) return -1;
+    code_extra_index = _PyEval_RequestCodeExtraIndex(free_code_info);
+    if (code_extra_index < 0) {
+        PyErr_Clear();
+        snprintf(err, err_len, "the interpreter has no free code-object slot for the recorder");
+        return -1;
+    }
+
+    // Threads started through `threading` get the hook; so does this (the main) thread.
+    PyObject *hook = PyCFunction_New(&thread_hook_def, NULL);
+    PyObject *threading = hook ? PyImport_ImportModule("threading") : NULL;
+    PyObject *r = threading ? PyObject_CallMethod(threading, "settrace", "O", hook) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(threading);
+    Py_XDECREF(hook);
+    if (!r) {
+        PyErr_Clear();
+        snprintf(err, err_len, "could not install the thread hook (threading.settrace failed)");
+        return -1;
+    }
+    pthread_atfork(NULL, NULL, after_fork_child);
+    Py_AtExit(at_finalize);
+    on_exit(at_exit_status, NULL);
+    recording = 1;
+    PyEval_SetTrace(trace, NULL);
+    return 0;
+}
+
+int pode_python_run_main(void) {
+    return Py_RunMain();
+}

@@ -1,0 +1,534 @@
+// render.c - bounded value rendering without running user code, and value fingerprints.
+//
+// Builtin scalars and containers are rendered as Python's repr would show them; every other
+// object as <module.Class object at 0x...> followed by its instance attributes. Nothing here
+// calls __repr__, __eq__, properties or descriptors, except with --repr=full.
+#include "internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#define MAX_DEPTH 12
+
+typedef struct Render {
+    PodeBuf *out;
+    size_t start, limit;
+    int truncated;
+    const PodeRenderOptions *opts;
+    PyObject *stack[MAX_DEPTH];  // containers being rendered, for cycles
+    int depth;
+} Render;
+
+static inline size_t used(const Render *r) { return r->out->len - r->start; }
+
+// Appends bytes, cutting at the limit without splitting a UTF-8 sequence.
+static void put(Render *r, const char *s, size_t n) {
+    if (r->truncated) return;
+    size_t room = r->limit - used(r);
+    if (n > room) {
+        size_t cut = room;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+        pode_buf_bytes(r->out, s, cut);
+        r->truncated = 1;
+        return;
+    }
+    pode_buf_bytes(r->out, s, n);
+}
+
+static inline void puts_(Render *r, const char *s) { put(r, s, strlen(s)); }
+
+static void render(Render *r, PyObject *o);
+
+static void put_pyrepr_of_builtin(Render *r, PyObject *o) {
+    // Only for exact builtin types whose repr runs no user code.
+    PyObject *s = PyObject_Repr(o);
+    if (!s) {
+        PyErr_Clear();
+        puts_(r, "<unrepresentable>");
+        return;
+    }
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u) put(r, u, (size_t)n);
+    else PyErr_Clear();
+    Py_DECREF(s);
+}
+
+static void put_address(Render *r, PyObject *o) {
+    char buf[32];
+    snprintf(buf, sizeof buf, " at %p", (void *)o);
+    puts_(r, buf);
+}
+
+void pode_type_name(PyTypeObject *t, PodeBuf *out) {
+    if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        PyHeapTypeObject *ht = (PyHeapTypeObject *)t;
+        PyObject *mod = t->tp_dict ? PyDict_GetItemString(t->tp_dict, "__module__") : NULL;  // borrowed, no code runs
+        if (mod && PyUnicode_Check(mod)) {
+            Py_ssize_t n;
+            const char *m = PyUnicode_AsUTF8AndSize(mod, &n);
+            if (m && !(n == 8 && memcmp(m, "builtins", 8) == 0)) {
+                pode_buf_bytes(out, m, (size_t)n);
+                pode_buf_byte(out, '.');
+            } else if (!m) {
+                PyErr_Clear();
+            }
+        }
+        if (ht->ht_qualname && PyUnicode_Check(ht->ht_qualname)) {
+            Py_ssize_t n;
+            const char *q = PyUnicode_AsUTF8AndSize(ht->ht_qualname, &n);
+            if (q) { pode_buf_bytes(out, q, (size_t)n); return; }
+            PyErr_Clear();
+        }
+    }
+    pode_buf_bytes(out, t->tp_name, strlen(t->tp_name));
+}
+
+static void put_type_name(Render *r, PyTypeObject *t) {
+    PodeBuf tmp = {0};
+    pode_type_name(t, &tmp);
+    put(r, (const char *)tmp.data, tmp.len);
+    free(tmp.data);
+}
+
+static void render_str(Render *r, PyObject *o) {
+    Py_ssize_t len = PyUnicode_GET_LENGTH(o);
+    int kind = PyUnicode_KIND(o);
+    const void *data = PyUnicode_DATA(o);
+    // Quote as repr does: single quotes unless the text has ' and no ".
+    int has_single = 0, has_double = 0;
+    Py_ssize_t scan = len < (Py_ssize_t)r->limit ? len : (Py_ssize_t)r->limit;
+    for (Py_ssize_t i = 0; i < scan; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch == '\'') has_single = 1;
+        else if (ch == '"') has_double = 1;
+    }
+    char quote = (has_single && !has_double) ? '"' : '\'';
+    put(r, &quote, 1);
+    char buf[16];
+    for (Py_ssize_t i = 0; i < len && !r->truncated; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch == (Py_UCS4)quote || ch == '\\') { buf[0] = '\\'; buf[1] = (char)ch; put(r, buf, 2); }
+        else if (ch == '\t') put(r, "\\t", 2);
+        else if (ch == '\n') put(r, "\\n", 2);
+        else if (ch == '\r') put(r, "\\r", 2);
+        else if (ch < ' ' || ch == 0x7f) { snprintf(buf, sizeof buf, "\\x%02x", ch); puts_(r, buf); }
+        else if (ch < 0x7f) { buf[0] = (char)ch; put(r, buf, 1); }
+        else if (!Py_UNICODE_ISPRINTABLE(ch)) {
+            if (ch <= 0xff) snprintf(buf, sizeof buf, "\\x%02x", ch);
+            else if (ch <= 0xffff) snprintf(buf, sizeof buf, "\\u%04x", ch);
+            else snprintf(buf, sizeof buf, "\\U%08x", ch);
+            puts_(r, buf);
+        } else {
+            // Encode as UTF-8 (printable, so never a lone surrogate).
+            int n;
+            if (ch < 0x800) { buf[0] = (char)(0xC0 | (ch >> 6)); buf[1] = (char)(0x80 | (ch & 0x3F)); n = 2; }
+            else if (ch < 0x10000) { buf[0] = (char)(0xE0 | (ch >> 12)); buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[2] = (char)(0x80 | (ch & 0x3F)); n = 3; }
+            else { buf[0] = (char)(0xF0 | (ch >> 18)); buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F)); buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[3] = (char)(0x80 | (ch & 0x3F)); n = 4; }
+            put(r, buf, (size_t)n);
+        }
+    }
+    put(r, &quote, 1);
+}
+
+static void render_bytes(Render *r, const char *s, Py_ssize_t len) {
+    int has_single = memchr(s, '\'', (size_t)len) != NULL, has_double = memchr(s, '"', (size_t)len) != NULL;
+    char quote = (has_single && !has_double) ? '"' : '\'';
+    put(r, "b", 1);
+    put(r, &quote, 1);
+    char buf[8];
+    for (Py_ssize_t i = 0; i < len && !r->truncated; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == (unsigned char)quote || c == '\\') { buf[0] = '\\'; buf[1] = (char)c; put(r, buf, 2); }
+        else if (c == '\t') put(r, "\\t", 2);
+        else if (c == '\n') put(r, "\\n", 2);
+        else if (c == '\r') put(r, "\\r", 2);
+        else if (c < ' ' || c >= 0x7f) { snprintf(buf, sizeof buf, "\\x%02x", c); puts_(r, buf); }
+        else { buf[0] = (char)c; put(r, buf, 1); }
+    }
+    put(r, &quote, 1);
+}
+
+static void render_int(Render *r, PyObject *o) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (!overflow && !(v == -1 && PyErr_Occurred())) {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%lld", v);
+        put(r, buf, (size_t)n);
+        return;
+    }
+    PyErr_Clear();
+    size_t bits = _PyLong_NumBits(o);
+    if (bits == (size_t)-1) PyErr_Clear();
+    if (bits > 12000) {  // beyond ~3600 digits: str() is slow and may be refused by CPython
+        char buf[64];
+        snprintf(buf, sizeof buf, "<int of %zu bits>", bits);
+        puts_(r, buf);
+        return;
+    }
+    put_pyrepr_of_builtin(r, o);
+}
+
+static int on_stack(Render *r, PyObject *o) {
+    for (int i = 0; i < r->depth; i++)
+        if (r->stack[i] == o) return 1;
+    return 0;
+}
+
+// Renders the items of a sequence between `open` and `close`.
+static void render_items(Render *r, PyObject *const *items, Py_ssize_t n, const char *open, const char *close, int one_tuple) {
+    puts_(r, open);
+    for (Py_ssize_t i = 0; i < n && !r->truncated; i++) {
+        if (i) put(r, ", ", 2);
+        render(r, items[i]);
+    }
+    if (one_tuple && n == 1) put(r, ",", 1);
+    puts_(r, close);
+}
+
+static void render_dict(Render *r, PyObject *d) {
+    put(r, "{", 1);
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    int first = 1;
+    while (!r->truncated && PyDict_Next(d, &pos, &k, &v)) {
+        if (!first) put(r, ", ", 2);
+        first = 0;
+        render(r, k);
+        put(r, ": ", 2);
+        render(r, v);
+    }
+    put(r, "}", 1);
+}
+
+static void render_set(Render *r, PyObject *s, int frozen) {
+    Py_ssize_t n = PySet_GET_SIZE(s);
+    if (n == 0) { puts_(r, frozen ? "frozenset()" : "set()"); return; }
+    if (frozen) puts_(r, "frozenset(");
+    put(r, "{", 1);
+    Py_ssize_t pos = 0;
+    PyObject *k;
+    Py_hash_t h;
+    int first = 1;
+    while (!r->truncated && _PySet_NextEntry(s, &pos, &k, &h)) {
+        if (!first) put(r, ", ", 2);
+        first = 0;
+        render(r, k);
+    }
+    put(r, "}", 1);
+    if (frozen) put(r, ")", 1);
+}
+
+// Iterates an object's instance attributes without materializing a managed dict.
+typedef int (*AttrVisitor)(void *ctx, PyObject *name, PyObject *value);
+
+static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        PyDictValues *values = *_PyObject_ValuesPointer(o);
+        if (values) {
+            PyDictKeysObject *keys = ((PyHeapTypeObject *)t)->ht_cached_keys;
+            if (!keys) return;
+            PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
+            for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
+                PyObject *v = values->values[i];
+                if (v && entries[i].me_key && !visit(ctx, entries[i].me_key, v)) return;
+            }
+            return;
+        }
+        PyObject *dict = *_PyObject_ManagedDictPointer(o);
+        if (dict && PyDict_Check(dict)) {
+            Py_ssize_t pos = 0;
+            PyObject *k, *v;
+            while (PyDict_Next(dict, &pos, &k, &v))
+                if (!visit(ctx, k, v)) return;
+        }
+        return;
+    }
+    if (t->tp_dictoffset > 0) {
+        PyObject *dict = *(PyObject **)((char *)o + t->tp_dictoffset);
+        if (dict && PyDict_Check(dict)) {
+            Py_ssize_t pos = 0;
+            PyObject *k, *v;
+            while (PyDict_Next(dict, &pos, &k, &v))
+                if (!visit(ctx, k, v)) return;
+        }
+    }
+    // __slots__ of Python classes: object members stored at fixed offsets.
+    for (PyTypeObject *b = t; b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE); b = b->tp_base) {
+        PyMemberDef *m = b->tp_members;
+        if (!m) continue;
+        for (; m->name; m++) {
+            if (m->type != T_OBJECT_EX || (m->flags & READONLY)) continue;
+            PyObject *v = *(PyObject **)((char *)o + m->offset);
+            if (!v) continue;
+            PyObject *name = PyUnicode_FromString(m->name);
+            if (!name) { PyErr_Clear(); return; }
+            int go_on = visit(ctx, name, v);
+            Py_DECREF(name);
+            if (!go_on) return;
+        }
+    }
+}
+
+typedef struct AttrRender { Render *r; int count; } AttrRender;
+
+static int render_attr(void *ctx, PyObject *name, PyObject *value) {
+    AttrRender *a = ctx;
+    Render *r = a->r;
+    if (r->truncated) return 0;
+    put(r, a->count++ ? ", " : " {", 2);
+    if (PyUnicode_Check(name)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+        if (s) put(r, s, (size_t)n);
+        else PyErr_Clear();
+    }
+    put(r, "=", 1);
+    render(r, value);
+    return !r->truncated;
+}
+
+static void render_object(Render *r, PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    put(r, "<", 1);
+    put_type_name(r, t);
+    puts_(r, " object");
+    put_address(r, o);
+    put(r, ">", 1);
+    AttrRender a = {r, 0};
+    visit_attributes(o, render_attr, &a);
+    if (a.count) put(r, "}", 1);
+}
+
+static void render_full_repr(Render *r, PyObject *o) {
+    // --repr=full: the object's own repr, guarded. The trace hook is not re-entered (CPython
+    // pauses tracing while a trace function runs), so nothing the repr does is recorded.
+    PyObject *s = PyObject_Repr(o);
+    if (!s) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        puts_(r, "<repr raised ");
+        if (type && PyType_Check(type)) put_type_name(r, (PyTypeObject *)type);
+        puts_(r, ">");
+        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+        return;
+    }
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u) put(r, u, (size_t)n);
+    else { PyErr_Clear(); puts_(r, "<repr not UTF-8>"); }
+    Py_DECREF(s);
+}
+
+static void render(Render *r, PyObject *o) {
+    if (r->truncated) return;
+    PyTypeObject *t = Py_TYPE(o);
+    if (o == Py_None) { puts_(r, "None"); return; }
+    if (o == Py_True) { puts_(r, "True"); return; }
+    if (o == Py_False) { puts_(r, "False"); return; }
+    if (o == Py_Ellipsis) { puts_(r, "Ellipsis"); return; }
+    if (t == &PyLong_Type) { render_int(r, o); return; }
+    if (t == &PyUnicode_Type) { render_str(r, o); return; }
+    if (t == &PyFloat_Type || t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
+    if (t == &PyBytes_Type) { render_bytes(r, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o)); return; }
+
+    int is_container = PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o) || PyAnySet_Check(o) || PyByteArray_Check(o);
+    if (r->opts->repr_full && !is_container && (t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        render_full_repr(r, o);
+        return;
+    }
+
+    if (on_stack(r, o)) {
+        puts_(r, PyDict_Check(o) ? "{...}" : PyList_Check(o) ? "[...]" : "...");
+        return;
+    }
+    if (r->depth >= MAX_DEPTH) { puts_(r, "..."); return; }
+    r->stack[r->depth++] = o;
+
+    // Subclasses of builtin containers and scalars show their class around the builtin form.
+    int subclass = (t->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
+                   (PyLong_Check(o) || PyUnicode_Check(o) || PyFloat_Check(o) || PyBytes_Check(o) || is_container) &&
+                   !PyBool_Check(o);
+    if (subclass) { put_type_name(r, t); put(r, "(", 1); }
+
+    if (PyList_Check(o)) render_items(r, ((PyListObject *)o)->ob_item, PyList_GET_SIZE(o), "[", "]", 0);
+    else if (PyTuple_Check(o)) render_items(r, ((PyTupleObject *)o)->ob_item, PyTuple_GET_SIZE(o), "(", ")", 1);
+    else if (PyDict_Check(o)) render_dict(r, o);
+    else if (PyFrozenSet_Check(o)) render_set(r, o, 1);
+    else if (PyAnySet_Check(o)) render_set(r, o, 0);
+    else if (PyByteArray_Check(o)) { puts_(r, "bytearray("); render_bytes(r, PyByteArray_AS_STRING(o), PyByteArray_GET_SIZE(o)); put(r, ")", 1); }
+    else if (subclass && PyLong_Check(o)) render_int(r, o);
+    else if (subclass && PyUnicode_Check(o)) render_str(r, o);
+    else if (subclass && PyBytes_Check(o)) render_bytes(r, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
+    else if (subclass && PyFloat_Check(o)) {
+        char *s = PyOS_double_to_string(PyFloat_AS_DOUBLE(o), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        if (s) { puts_(r, s); PyMem_Free(s); } else PyErr_Clear();
+    }
+    else if (PyExceptionInstance_Check(o)) {
+        put_type_name(r, t);
+        PyObject *args = ((PyBaseExceptionObject *)o)->args;
+        if (args && PyTuple_Check(args)) render_items(r, ((PyTupleObject *)args)->ob_item, PyTuple_GET_SIZE(args), "(", ")", 0);
+        else puts_(r, "()");
+    }
+    else if (PyType_Check(o)) { puts_(r, "<class '"); put_type_name(r, (PyTypeObject *)o); puts_(r, "'>"); }
+    else if (PyFunction_Check(o)) {
+        puts_(r, "<function ");
+        PyObject *q = ((PyFunctionObject *)o)->func_qualname;
+        if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
+        put_address(r, o);
+        put(r, ">", 1);
+    }
+    else if (PyCFunction_Check(o)) {
+        puts_(r, "<built-in function ");
+        puts_(r, ((PyCFunctionObject *)o)->m_ml->ml_name);
+        put(r, ">", 1);
+    }
+    else if (PyMethod_Check(o)) {
+        PyObject *f = PyMethod_GET_FUNCTION(o), *self = PyMethod_GET_SELF(o);
+        puts_(r, "<bound method ");
+        if (PyFunction_Check(f)) {
+            PyObject *q = ((PyFunctionObject *)f)->func_qualname;
+            if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
+        }
+        puts_(r, " of <");
+        put_type_name(r, Py_TYPE(self));
+        puts_(r, " object");
+        put_address(r, self);
+        puts_(r, ">>");
+    }
+    else if (PyModule_Check(o)) {
+        puts_(r, "<module '");
+        const char *name = PyModule_GetName(o);
+        if (name) puts_(r, name); else PyErr_Clear();
+        puts_(r, "'>");
+    }
+    else if (PyGen_Check(o) || PyCoro_CheckExact(o)) {
+        puts_(r, PyGen_Check(o) ? "<generator object " : "<coroutine object ");
+        PyObject *q = ((PyGenObject *)o)->gi_qualname;
+        if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
+        put_address(r, o);
+        put(r, ">", 1);
+    }
+    else render_object(r, o);
+
+    if (subclass) put(r, ")", 1);
+    r->depth--;
+}
+
+int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len) {
+    Render r = {.out = out, .start = out->len, .limit = opts->limit, .truncated = 0, .opts = opts, .depth = 0};
+    render(&r, o);
+    *full_len = 0;
+    if (r.truncated) {
+        if (PyUnicode_Check(o)) *full_len = (uint64_t)PyUnicode_GET_LENGTH(o);
+        else if (PyBytes_Check(o)) *full_len = (uint64_t)PyBytes_GET_SIZE(o);
+        else if (PyList_Check(o)) *full_len = (uint64_t)PyList_GET_SIZE(o);
+        else if (PyTuple_Check(o)) *full_len = (uint64_t)PyTuple_GET_SIZE(o);
+        else if (PyDict_Check(o)) *full_len = (uint64_t)PyDict_GET_SIZE(o);
+        else if (PyAnySet_Check(o)) *full_len = (uint64_t)PySet_GET_SIZE(o);
+        else if (PyByteArray_Check(o)) *full_len = (uint64_t)PyByteArray_GET_SIZE(o);
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return r.truncated ? PODE_VALUE_TRUNCATED : 0;
+}
+
+// ---- fingerprints -------------------------------------------------------------------------
+
+static inline uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdull;
+}
+
+typedef struct Fp { int budget; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
+
+static uint64_t fp(Fp *f, PyObject *o);
+
+static uint64_t fp_bytes(const unsigned char *s, size_t n) {
+    uint64_t h = mix(0x51ed27, n);
+    if (n <= 64) {
+        for (size_t i = 0; i < n; i++) h = mix(h, s[i]);
+        return h;
+    }
+    uint64_t w;
+    for (size_t i = 0; i < 4; i++) { memcpy(&w, s + i * 8, 8); h = mix(h, w); }
+    for (size_t i = 0; i < 4; i++) { memcpy(&w, s + n - 32 + i * 8, 8); h = mix(h, w); }
+    memcpy(&w, s + n / 2, 8);
+    return mix(h, w);
+}
+
+static int fp_attr(void *ctx, PyObject *name, PyObject *value) {
+    void **c = ctx;
+    Fp *f = c[0];
+    uint64_t *h = c[1];
+    *h = mix(mix(*h, (uint64_t)(uintptr_t)name), fp(f, value));
+    return f->budget > 0;
+}
+
+static uint64_t fp(Fp *f, PyObject *o) {
+    if (--f->budget < 0) return 1;
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == &PyLong_Type) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (!overflow && !(v == -1 && PyErr_Occurred())) return mix(1, (uint64_t)v);
+        PyErr_Clear();
+        Py_hash_t h = PyObject_Hash(o);  // exact int: builtin hash, no user code
+        if (h == -1) PyErr_Clear();
+        return mix(2, (uint64_t)h);
+    }
+    if (t == &PyFloat_Type) { double d = PyFloat_AS_DOUBLE(o); uint64_t b; memcpy(&b, &d, 8); return mix(3, b); }
+    if (t == &PyUnicode_Type) {
+        Py_hash_t cached = ((PyASCIIObject *)o)->hash;
+        size_t n = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
+        uint64_t h = mix(4, (uint64_t)PyUnicode_GET_LENGTH(o));
+        if (cached != -1) return mix(h, (uint64_t)cached);
+        return mix(h, fp_bytes(PyUnicode_DATA(o), n));
+    }
+    if (t == &PyBytes_Type) return mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
+    if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
+        return mix(6, (uint64_t)(uintptr_t)o);
+
+    for (int i = 0; i < f->depth; i++)
+        if (f->stack[i] == o) return 7;
+    if (f->depth >= MAX_DEPTH) return 8;
+    f->stack[f->depth++] = o;
+    uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
+    h = mix(h, (uint64_t)(uintptr_t)o);
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        Py_ssize_t n = Py_SIZE(o);
+        PyObject **items = PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
+        h = mix(h, (uint64_t)n);
+        for (Py_ssize_t i = 0; i < n && f->budget > 0; i++) h = mix(h, fp(f, items[i]));
+    } else if (PyDict_Check(o)) {
+        h = mix(h, (uint64_t)PyDict_GET_SIZE(o));
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (f->budget > 0 && PyDict_Next(o, &pos, &k, &v)) h = mix(mix(h, fp(f, k)), fp(f, v));
+    } else if (PyAnySet_Check(o)) {
+        h = mix(h, (uint64_t)PySet_GET_SIZE(o));
+        Py_ssize_t pos = 0;
+        PyObject *k;
+        Py_hash_t kh;
+        while (f->budget-- > 0 && _PySet_NextEntry(o, &pos, &k, &kh)) h = mix(h, (uint64_t)kh);
+    } else if (PyByteArray_Check(o)) {
+        h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o)));
+    } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
+        void *ctx[2] = {f, &h};
+        visit_attributes(o, fp_attr, ctx);
+        if (PyExceptionInstance_Check(o)) {
+            PyObject *args = ((PyBaseExceptionObject *)o)->args;
+            if (args) h = mix(h, fp(f, args));
+        }
+    }
+    f->depth--;
+    return h ? h : 1;
+}
+
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit) {
+    Fp f = {.budget = (int)(limit / 2 + 8), .depth = 0};
+    uint64_t h = fp(&f, o);
+    if (PyErr_Occurred()) PyErr_Clear();
+    return h ? h : 1;
+}

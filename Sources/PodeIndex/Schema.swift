@@ -1,0 +1,134 @@
+import PodeLog
+import XapianKit
+
+/// The index schema, in one place (docs/schema.md says the same). One Xapian document holds a
+/// block of consecutive events: the union of their terms, their seq and line ranges in value
+/// slots, and where the block's frames are in events.log in its data.
+public enum Schema {
+    /// Term prefixes. Unprefixed terms are lower-cased words of values and variable names.
+    public enum Prefix {
+        public static let kind = "K"           // K<call|line|return|exception|yield|resume>
+        public static let file = "F"           // F<absolute path>
+        public static let basename = "B"       // B<file name>
+        public static let function = "S"       // S<qualified name> and S<plain name>
+        public static let variable = "V"       // V<variable name> (case-sensitive)
+        public static let thread = "H"         // H<thread number>
+        public static let type = "T"           // T<module.Class> and T<Class>
+        public static let exactValue = "X"     // X<whole value text> (case-sensitive)
+    }
+
+    /// Value slots of a block document (Xapian sortable numbers).
+    public enum Slot {
+        public static let firstSeq: UInt32 = 0
+        public static let lastSeq: UInt32 = 1
+        public static let minLine: UInt32 = 2
+        public static let maxLine: UInt32 = 3
+    }
+
+    /// Tags of range leaves in a compiled query.
+    public enum RangeTag {
+        public static let seq: UInt8 = 1
+        public static let line: UInt8 = 2
+    }
+
+    /// Index metadata keys.
+    public enum Metadata {
+        /// Offset in events.log up to which every frame is in a block document.
+        public static let indexedUpTo = "pode.indexed_upto"
+        public static let formatVersion = "pode.format"
+    }
+
+    /// Events per block document (a block closes at the first frame end past this).
+    public static let blockEvents = 2048
+
+    /// Query fields: name in the query language and how Xapian's QueryParser maps it.
+    public static let queryFields: [(name: String, field: XapianField)] = [
+        ("kind", .exact(prefix: Prefix.kind)),
+        ("file", .exact(prefix: Prefix.file)),
+        ("file", .exact(prefix: Prefix.basename)),
+        ("func", .exact(prefix: Prefix.function)),
+        ("var", .exact(prefix: Prefix.variable)),
+        ("thread", .exact(prefix: Prefix.thread)),
+        ("type", .exact(prefix: Prefix.type)),
+        ("value", .exact(prefix: Prefix.exactValue)),
+        ("seq", .range(tag: RangeTag.seq, loSlot: Slot.firstSeq, hiSlot: Slot.lastSeq)),
+        ("line", .range(tag: RangeTag.line, loSlot: Slot.minLine, hiSlot: Slot.maxLine)),
+    ]
+
+    /// The field names a query may use.
+    public static var fieldNames: Set<String> { Set(queryFields.map(\.name)) }
+
+    /// The text a value is searched by: a string's characters without quotes and escapes,
+    /// otherwise its rendering.
+    public static func searchText(_ value: RecordedValue, typeName: String) -> String {
+        if typeName == "str", !value.flags.contains(.truncated), let s = unquotePythonString(value.text) { return s }
+        return value.text
+    }
+
+    static func baseName(_ path: String) -> Substring {
+        if let slash = path.lastIndex(of: "/") { return path[path.index(after: slash)...] }
+        return Substring(path)
+    }
+
+    /// The terms of one event, exactly as its block document holds them.
+    public static func terms(of event: Event, definitions: Definitions, into terms: inout Set<String>) {
+        terms.insert(Prefix.kind + event.kind.name)
+        terms.insert(Prefix.thread + String(event.thread))
+        if let code = definitions.codes[event.code] {
+            terms.insert(Prefix.file + code.file)
+            terms.insert(Prefix.basename + baseName(code.file))
+            terms.insert(Prefix.function + code.qualname)
+            terms.insert(Prefix.function + code.name)
+        }
+        for value in event.values {
+            valueTerms(value, definitions: definitions, into: &terms)
+        }
+    }
+
+    /// The terms one value contributes.
+    public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
+        if value.name >= 3, let name = definitions.names[value.name] {
+            terms.insert(Prefix.variable + name)
+            Tokenizer.forEachWord(in: name) { terms.insert($0) }
+        }
+        if value.flags.contains(.deleted) { return }
+        let typeName = definitions.typeName(value.type)
+        terms.insert(Prefix.type + typeName)
+        if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
+        let text = searchText(value, typeName: typeName)
+        terms.insert(Prefix.exactValue + text)
+        Tokenizer.forEachWord(in: text) { terms.insert($0) }
+    }
+
+    /// Decodes a Python string literal as pode renders it ('...' or "..." with backslash
+    /// escapes); nil when `text` is not one.
+    public static func unquotePythonString(_ text: String) -> String? {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count >= 2, let q = scalars.first, q == "'" || q == "\"", scalars.last == q else { return nil }
+        var out = String.UnicodeScalarView()
+        var i = 1
+        let end = scalars.count - 1
+        func hex(_ n: Int) -> Unicode.Scalar? {
+            guard i + n <= end, let v = UInt32(String(String.UnicodeScalarView(scalars[i..<i + n])), radix: 16) else { return nil }
+            i += n
+            return Unicode.Scalar(v) ?? "\u{FFFD}"
+        }
+        while i < end {
+            let c = scalars[i]
+            i += 1
+            guard c == "\\", i < end else { out.append(c); continue }
+            let e = scalars[i]
+            i += 1
+            switch e {
+            case "n": out.append("\n")
+            case "t": out.append("\t")
+            case "r": out.append("\r")
+            case "x": guard let s = hex(2) else { return nil }; out.append(s)
+            case "u": guard let s = hex(4) else { return nil }; out.append(s)
+            case "U": guard let s = hex(8) else { return nil }; out.append(s)
+            default: out.append(e)
+            }
+        }
+        return String(out)
+    }
+}

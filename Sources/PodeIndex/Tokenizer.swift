@@ -1,0 +1,80 @@
+/// Splits text into lower-cased words the way Xapian's QueryParser splits a query, so that a
+/// word typed in a query is the term the index holds: letters, marks, digits and connector
+/// punctuation (`_`) make words; `'` and `&` join letters, `.` `,` `;` join digits; a word may end
+/// in `++`, `+++` or `#` (C++, C#).
+public enum Tokenizer {
+    @inline(__always)
+    static func isWordChar(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        if v < 0x80 {
+            return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x5F
+        }
+        switch s.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark,
+             .decimalNumber, .letterNumber, .otherNumber, .connectorPunctuation:
+            return true
+        default:
+            return false
+        }
+    }
+
+    @inline(__always)
+    static func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
+
+    public static func forEachWord(in text: String, _ body: (String) -> Void) {
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        let n = scalars.count
+        while i < n {
+            guard isWordChar(scalars[i]) else { i += 1; continue }
+            var word = String.UnicodeScalarView()
+            while i < n {
+                let c = scalars[i]
+                if isWordChar(c) {
+                    word.append(c)
+                    i += 1
+                    continue
+                }
+                // Infix characters keep a word together.
+                if i + 1 < n, let last = word.last {
+                    let next = scalars[i + 1]
+                    let apostrophe = c == "'" || c == "\u{2019}" || c == "\u{201B}"
+                    if (apostrophe || c == "&") && isWordChar(last) && isWordChar(next) && !isDigit(next) {
+                        word.append(apostrophe ? "'" : c)
+                        i += 1
+                        continue
+                    }
+                    if (c == "." || c == "," || c == ";") && isDigit(last) && isDigit(next) {
+                        word.append(c)
+                        i += 1
+                        continue
+                    }
+                }
+                break
+            }
+            // Suffixes: C++ and C#, when the word ends there.
+            if i < n, scalars[i] == "+" || scalars[i] == "#" {
+                var j = i
+                let ch = scalars[i]
+                while j < n && scalars[j] == ch && j - i < 3 { j += 1 }
+                let count = j - i
+                if (j == n || !isWordChar(scalars[j])) && (ch == "+" ? count <= 3 : count == 1) {
+                    for _ in 0..<count { word.append(ch) }
+                    i = j
+                }
+            }
+            body(lowercased(String(word)))
+        }
+    }
+
+    static func lowercased(_ s: String) -> String {
+        var ascii = true
+        for b in s.utf8 where b >= 0x80 || (b >= 0x41 && b <= 0x5A) {
+            if b >= 0x80 { ascii = false; break }
+            ascii = false
+            break
+        }
+        return ascii ? s : s.lowercased()
+    }
+}

@@ -1,0 +1,113 @@
+/// One recorded value: a variable, an argument, a return or yielded value, or an exception.
+public struct RecordedValue: Sendable, Hashable {
+    /// A name id (see Definitions.names) or one of ValueName's reserved ids.
+    public var name: UInt32
+    /// A type id (see Definitions.types); 0 for a deleted variable.
+    public var type: UInt32
+    public var flags: ValueFlags
+    /// The rendering, at most the recording's value limit in bytes of UTF-8.
+    public var text: String
+    /// The object's true length (characters, bytes or items) when the text was cut.
+    public var fullLength: UInt64
+}
+
+/// One event of the run.
+public struct Event: Sendable {
+    /// The event number: one total order over all threads, from 1.
+    public var seq: UInt64
+    /// Monotonic nanoseconds.
+    public var time: UInt64
+    public var kind: EventKind
+    /// pode's thread number: 0 for the first thread that ran recorded code.
+    public var thread: UInt32
+    /// The frame activation (one call of a function, kept across generator suspensions).
+    public var activation: UInt64
+    /// The caller's activation, for call and resume events (0 at the top).
+    public var caller: UInt64
+    public var code: UInt32
+    public var line: UInt32
+    public var depth: UInt32
+    /// The line whose execution produced `values` (the previous line for line events).
+    public var valueLine: UInt32
+    public var values: [RecordedValue]
+}
+
+public struct LogFormatError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Reads varints and strings from a byte range; every read is bounds-checked.
+struct ByteCursor {
+    let base: UnsafeRawBufferPointer
+    var offset: Int
+
+    init(_ base: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.base = base
+        self.offset = offset
+    }
+
+    var atEnd: Bool { offset >= base.count }
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < base.count else { throw LogFormatError("unexpected end of record") }
+        defer { offset += 1 }
+        return base[offset]
+    }
+
+    @inline(__always)
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < base.count else { throw LogFormatError("unexpected end of record") }
+            let b = base[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw LogFormatError("malformed number") }
+        }
+    }
+
+    mutating func string() throws -> String {
+        let n = Int(try varint())
+        guard n >= 0, offset + n <= base.count else { throw LogFormatError("string runs past the end of its record") }
+        defer { offset += n }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: base[offset..<offset + n]), as: UTF8.self)
+    }
+}
+
+/// Decodes the events of one frame payload.
+public enum EventDecoder {
+    public static func decode(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
+                              into out: inout [Event]) throws {
+        var c = ByteCursor(payload)
+        while !c.atEnd {
+            guard let kind = EventKind(rawValue: try c.byte()) else { throw LogFormatError("unknown event kind") }
+            var e = Event(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind,
+                          thread: 0, activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
+            e.thread = UInt32(truncatingIfNeeded: try c.varint())
+            e.activation = try c.varint()
+            e.code = UInt32(truncatingIfNeeded: try c.varint())
+            e.line = UInt32(truncatingIfNeeded: try c.varint())
+            e.depth = UInt32(truncatingIfNeeded: try c.varint())
+            if kind == .call || kind == .resume { e.caller = try c.varint() }
+            let n = Int(try c.varint())
+            if n > 0 {
+                e.valueLine = UInt32(truncatingIfNeeded: try c.varint())
+                e.values.reserveCapacity(n)
+                for _ in 0..<n {
+                    let name = UInt32(truncatingIfNeeded: try c.varint())
+                    let type = UInt32(truncatingIfNeeded: try c.varint())
+                    let flags = ValueFlags(rawValue: try c.byte())
+                    let text = try c.string()
+                    let full = flags.contains(.truncated) ? try c.varint() : 0
+                    e.values.append(RecordedValue(name: name, type: type, flags: flags, text: text, fullLength: full))
+                }
+            }
+            out.append(e)
+        }
+    }
+}
