@@ -1,1 +1,335 @@
 import CPodeRecorder
+import Foundation
+import PodeIndex
+import PodeLog
+
+/// What `pode record` runs.
+public enum RecordTarget: Sendable {
+    case script(String)
+    case module(String)
+    case command(String)
+}
+
+/// How `pode record` runs and what it keeps.
+public struct RecordOptions: Sendable {
+    public var target: RecordTarget
+    public var arguments: [String]
+    /// The interpreter whose installation (stdlib, site-packages, sys.executable) is used.
+    public var python: String
+    /// The trace directory; nil for a new one under ./.pode
+    public var output: String?
+    public var recordAll = false
+    public var reprFull = false
+    public var noValues = false
+    public var valueLimit: UInt32 = 256
+    public var include: [String] = []
+    public var exclude: [String] = []
+
+    public init(target: RecordTarget, arguments: [String], python: String) {
+        self.target = target
+        self.arguments = arguments
+        self.python = python
+    }
+}
+
+/// A problem that stops `pode record` before the program runs.
+public struct RecordError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The interpreter pode embeds by default: Debian's, matching the linked libpython3.11.
+public let defaultPython = "/usr/bin/python3.11"
+
+/// The running recording: owns the writer and indexer threads while the program runs.
+final class RecordingSession: @unchecked Sendable {
+    let trace: TraceDirectory
+    var metadata: TraceMetadata
+    let writer: LogWriter
+    let lock: RawFile
+    let scriptText: String?
+    private var writerThread: pthread_t?
+    private var indexerThread: pthread_t?
+    private let state = NSCondition()
+    private var writerDone = false
+    private var writerError: String?
+    private var finalized = false
+    private var seenFiles = Set<String>()
+
+    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, scriptText: String?) {
+        self.trace = trace
+        self.metadata = metadata
+        self.writer = writer
+        self.lock = lock
+        self.scriptText = scriptText
+    }
+
+    // MARK: writer thread
+
+    /// Drains the recorder's ring to events.log until recording stops.
+    func runWriter() {
+        var view = PodeRingView()
+        while true {
+            let r = pode_ring_next(&view, 20)
+            if r < 0 { break }
+            if r == 0 { continue }
+            do {
+                var defsLength = 0
+                if let defs = pode_definitions_take(&defsLength), defsLength > 0 {
+                    let records = UnsafeRawBufferPointer(start: defs, count: defsLength)
+                    keepSources(records)
+                    try writer.appendDefinitions(records)
+                }
+                try writer.appendFrame(UnsafeRawBufferPointer(start: view.data, count: Int(view.length)),
+                                       baseSeq: view.base_seq, baseTime: view.base_time_ns)
+            } catch {
+                reportOnce("pode: recording stopped: \(error)")
+                pode_recorder_stop()
+            }
+        }
+        state.lock()
+        writerDone = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    private var reported = false
+    private func reportOnce(_ message: String) {
+        state.lock()
+        defer { state.unlock() }
+        guard !reported else { return }
+        reported = true
+        writerError = message
+        FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    }
+
+    /// Copies each newly seen source file into the trace, so later edits cannot mislead.
+    private func keepSources(_ records: UnsafeRawBufferPointer) {
+        var defs = Definitions()
+        guard (try? defs.add(records: records)) != nil else { return }
+        for code in defs.codes.values where !seenFiles.contains(code.file) {
+            seenFiles.insert(code.file)
+            let text: String?
+            if code.file == "<string>" { text = scriptText }
+            else { text = try? String(contentsOfFile: code.file, encoding: .utf8) }
+            guard let text else { continue }
+            let name = "\(seenFiles.count).txt"
+            if FileManager.default.createFile(atPath: trace.sourcesPath + "/" + name, contents: Data(text.utf8),
+                                              attributes: [.posixPermissions: 0o600]) {
+                state.lock()
+                metadata.sources[code.file] = name
+                state.unlock()
+            }
+        }
+    }
+
+    // MARK: indexer thread
+
+    /// Indexes whole blocks while the program runs, so searches stay fast on long runs.
+    func runIndexer() {
+        do {
+            let reader = try LogReader(directory: trace.path)
+            let indexer = try BlockIndexer(traceDirectory: trace.path, reader: reader)
+            while true {
+                state.lock()
+                if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
+                let done = writerDone
+                state.unlock()
+                try indexer.indexAvailable(final: done)
+                if done { break }
+            }
+            try indexer.close()
+        } catch {
+            reportOnce("pode: indexing stopped: \(error) (the event log is intact; searches scan what is not indexed)")
+        }
+    }
+
+    func startThreads() {
+        writerThread = startThread { session in session.runWriter() }
+        indexerThread = startThread { session in session.runIndexer() }
+    }
+
+    private func startThread(_ body: @escaping (RecordingSession) -> Void) -> pthread_t? {
+        let box = Unmanaged.passRetained(ThreadBox(session: self, body: body))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            // Signals belong to the Python program's main thread, never to pode's threads.
+            var all = sigset_t()
+            sigfillset(&all)
+            pthread_sigmask(SIG_BLOCK, &all, nil)
+            let box = Unmanaged<ThreadBox>.fromOpaque(raw!).takeRetainedValue()
+            box.body(box.session)
+            return nil
+        }, box.toOpaque())
+        if rc != 0 {
+            box.release()
+            return nil
+        }
+        return thread
+    }
+
+    // MARK: the end
+
+    /// Runs when the interpreter finalizes: waits until every event is on disk and indexed.
+    func finalize() {
+        state.lock()
+        if finalized { state.unlock(); return }
+        finalized = true
+        state.unlock()
+        if let t = writerThread { pthread_join(t, nil) }
+        if let t = indexerThread { pthread_join(t, nil) }
+        writer.close()
+        state.lock()
+        metadata.ended = Date()
+        metadata.events = pode_recorder_event_count()
+        metadata.state = "complete"
+        let meta = metadata
+        state.unlock()
+        try? trace.writeMetadata(meta)
+    }
+
+    func recordExitStatus(_ status: Int32) {
+        finalize()
+        state.lock()
+        metadata.exitStatus = status
+        let meta = metadata
+        state.unlock()
+        try? trace.writeMetadata(meta)
+    }
+}
+
+final class ThreadBox {
+    let session: RecordingSession
+    let body: (RecordingSession) -> Void
+    init(session: RecordingSession, body: @escaping (RecordingSession) -> Void) {
+        self.session = session
+        self.body = body
+    }
+}
+
+nonisolated(unsafe) private var activeSession: RecordingSession?
+
+/// Records a Python run.
+public enum Recorder {
+    /// Prepares the trace, runs the program under the recorder and exits with the program's
+    /// status, as python would. Throws only before the program starts.
+    public static func run(_ options: RecordOptions) throws -> Never {
+        let python = absolutePath(options.python)
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw RecordError("cannot use the interpreter \(python): it is not an executable file (pass --python PATH to a Python 3.11 interpreter)")
+        }
+        var pythonArgs: [String]
+        var label: String
+        var scriptText: String? = nil
+        switch options.target {
+        case .script(let path):
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw RecordError("cannot record \(path): no such file (check the path; pode record takes the same arguments as python3)")
+            }
+            if !isDir.boolValue && !FileManager.default.isReadableFile(atPath: path) {
+                throw RecordError("cannot record \(path): the file is not readable (check its permissions)")
+            }
+            pythonArgs = [path]
+            label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        case .module(let name):
+            pythonArgs = ["-m", name]
+            label = name
+        case .command(let code):
+            pythonArgs = ["-c", code]
+            label = "command"
+            scriptText = code
+        }
+        pythonArgs += options.arguments
+
+        let trace = try createTraceDirectory(options.output, label: label)
+        let lock = try RawFile(path: trace.lockPath, flags: O_RDWR | O_CREAT)
+        guard lock.tryLock() else {
+            throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        let metadata = TraceMetadata(arguments: pythonArgs, workingDirectory: cwd, python: python, pid: getpid(), started: Date())
+        try trace.writeMetadata(metadata)
+        let writer = try LogWriter(directory: trace.path)
+        let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock, scriptText: scriptText)
+        activeSession = session
+
+        // Start the interpreter exactly as `python3.11 ARGS` would.
+        let argv = [python] + pythonArgs
+        var cargs = argv.map { strdup($0) }
+        pode_python_initialize(python, Int32(cargs.count), &cargs)
+
+        var cInclude = options.include.map { UnsafePointer(strdup($0)) }
+        var cExclude = options.exclude.map { UnsafePointer(strdup($0)) }
+        var errorText = [CChar](repeating: 0, count: 512)
+        let started = cInclude.withUnsafeMutableBufferPointer { inc in
+            cExclude.withUnsafeMutableBufferPointer { exc in
+                var opts = PodeRecorderOptions(
+                    record_all: options.recordAll ? 1 : 0, repr_full: options.reprFull ? 1 : 0, no_values: options.noValues ? 1 : 0,
+                    value_limit: options.valueLimit, include_globs: inc.baseAddress, include_count: Int32(inc.count),
+                    exclude_globs: exc.baseAddress, exclude_count: Int32(exc.count))
+                return pode_recorder_start(&opts, &errorText, errorText.count)
+            }
+        }
+        if started != 0 {
+            let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw RecordError("cannot start recording: \(message)")
+        }
+        pode_recorder_set_callbacks({ activeSession?.finalize() }, { status in activeSession?.recordExitStatus(status) })
+        session.startThreads()
+        let status = pode_python_run_main()
+        exit(status)
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if !path.contains("/") {
+            // A bare name: look it up on PATH, as a shell would.
+            for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+                let candidate = String(dir) + "/" + path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// Creates the trace directory (owner-only): `-o DIR`, or ./.pode/LABEL-TIME.
+    static func createTraceDirectory(_ output: String?, label: String) throws -> TraceDirectory {
+        let fm = FileManager.default
+        let path: String
+        if let output {
+            path = output
+            if fm.fileExists(atPath: path) {
+                let existing = TraceDirectory(path: path)
+                if existing.isBeingWritten {
+                    throw RecordError("cannot record into \(path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
+                }
+                let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+                if !contents.isEmpty {
+                    throw RecordError("cannot record into \(path): it is not empty (choose a new directory, or remove this one)")
+                }
+            }
+        } else {
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyyMMdd-HHmmss"
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            let stamp = formatter.string(from: Date())
+            let safe = String(label.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+            var candidate = TraceDirectory.defaultRoot + "/" + safe + "-" + stamp
+            var n = 2
+            while fm.fileExists(atPath: candidate) {
+                candidate = TraceDirectory.defaultRoot + "/" + safe + "-" + stamp + "-" + String(n)
+                n += 1
+            }
+            path = candidate
+        }
+        do {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(atPath: path + "/" + TraceFormat.sourcesDirectory, withIntermediateDirectories: true,
+                                   attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RecordError("cannot create the trace directory \(path): \(error.localizedDescription)")
+        }
+        return TraceDirectory(path: path)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// What a trace says about its run (trace.json).
+public struct TraceMetadata: Codable, Sendable {
+    public var format: UInt32
+    /// The python command line the run had, after the interpreter: e.g. ["script.py", "arg"].
+    public var arguments: [String]
+    public var workingDirectory: String
+    public var python: String
+    public var pid: Int32
+    public var started: Date
+    public var ended: Date?
+    /// The process exit status, when the run ended through exit().
+    public var exitStatus: Int32?
+    public var events: UInt64?
+    /// "recording" while the recorder runs, then "complete".
+    public var state: String
+    /// File path -> file in sources/ holding its text as it was when first run.
+    public var sources: [String: String]
+
+    public init(arguments: [String], workingDirectory: String, python: String, pid: Int32, started: Date) {
+        format = TraceFormat.version
+        self.arguments = arguments
+        self.workingDirectory = workingDirectory
+        self.python = python
+        self.pid = pid
+        self.started = started
+        state = "recording"
+        sources = [:]
+    }
+}
+
+/// A trace directory on disk.
+public struct TraceDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var metadataPath: String { path + "/" + TraceFormat.metadataFile }
+    public var indexPath: String { path + "/" + TraceFormat.indexDirectory }
+    public var lockPath: String { path + "/" + TraceFormat.lockFile }
+    public var sourcesPath: String { path + "/" + TraceFormat.sourcesDirectory }
+
+    /// Whether `path` looks like a trace (has trace.json and events.log).
+    public var isTrace: Bool {
+        FileManager.default.fileExists(atPath: metadataPath) && FileManager.default.fileExists(atPath: path + "/" + TraceFormat.eventsFile)
+    }
+
+    public func readMetadata() throws -> TraceMetadata {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: metadataPath))
+        } catch {
+            throw LogFormatError("\(path) is not a pode trace (no readable \(TraceFormat.metadataFile)); pick one with --trace DIR or list them with 'pode ls'")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let meta: TraceMetadata
+        do {
+            meta = try decoder.decode(TraceMetadata.self, from: data)
+        } catch {
+            throw LogFormatError("\(metadataPath) is damaged (\(error.localizedDescription)); the events may still be readable with a newer pode")
+        }
+        if meta.format > TraceFormat.version {
+            throw LogFormatError("\(path) was written by a newer pode (trace format \(meta.format), this pode reads up to \(TraceFormat.version)); upgrade pode to read it")
+        }
+        return meta
+    }
+
+    /// Writes trace.json atomically (a reader sees the old or the new file, never half).
+    public func writeMetadata(_ meta: TraceMetadata) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(meta)
+        let tmp = metadataPath + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw FileError(path: tmp, operation: "write")
+        }
+        if rename(tmp, metadataPath) != 0 { throw FileError(path: metadataPath, operation: "replace") }
+    }
+
+    /// Whether a recorder is writing this trace right now.
+    public var isBeingWritten: Bool {
+        guard let lock = try? RawFile(path: lockPath, flags: O_RDONLY) else { return false }
+        return lock.isLockedElsewhere()
+    }
+
+    /// The default home of traces: ./.pode
+    public static let defaultRoot = ".pode"
+
+    /// Traces directly under `root`, oldest first (by start time in their metadata).
+    public static func list(root: String) -> [(TraceDirectory, TraceMetadata)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        var out: [(TraceDirectory, TraceMetadata)] = []
+        for name in names {
+            let dir = TraceDirectory(path: root + "/" + name)
+            if dir.isTrace, let meta = try? dir.readMetadata() { out.append((dir, meta)) }
+        }
+        return out.sorted { ($0.1.started, $0.0.path) < ($1.1.started, $1.0.path) }
+    }
+}

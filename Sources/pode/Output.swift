@@ -1,0 +1,144 @@
+import Foundation
+import PodeLog
+import PodeQuery
+
+/// Writes search results: `path:line:` lines when piped, grouped and coloured on a terminal,
+/// JSON Lines with --json. A closed pipe ends the program quietly.
+final class Output {
+    let color: Bool
+    let json: Bool
+    private var buffer: [UInt8] = []
+    private var lastFile: String?
+
+    init(color: Bool, json: Bool) {
+        self.color = color && !json
+        self.json = json
+    }
+
+    static func useColor(_ choice: ColorChoice) -> Bool {
+        switch choice {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let nc = ProcessInfo.processInfo.environment["NO_COLOR"], !nc.isEmpty { return false }
+            return isatty(STDOUT_FILENO) == 1
+        }
+    }
+
+    private var grouped: Bool { color || (isatty(STDOUT_FILENO) == 1 && !json) }
+
+    func line(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        buffer.append(10)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    func flush() {
+        var done = 0
+        while done < buffer.count {
+            let n = buffer.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + done, buffer.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }  // the reader went away: stop quietly
+                FileHandle.standardError.write(Data("pode: cannot write the output: \(String(cString: strerror(errno)))\n".utf8))
+                exit(2)
+            }
+            done += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func finish() { flush() }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    /// A path as the user would type it: relative to the current directory when inside it.
+    static func displayPath(_ file: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return file.hasPrefix(cwd) ? String(file.dropFirst(cwd.count)) : file
+    }
+
+    func hit(_ hit: Hit, definitions: Definitions, metadata: TraceMetadata) {
+        let e = hit.event
+        let code = definitions.codes[e.code]
+        let file = code?.file ?? "?"
+        let shown = hit.matchedValues.isEmpty ? Array(e.values.indices) : hit.matchedValues
+        let lineNo = !shown.isEmpty ? e.valueLine : e.line
+        if json {
+            var values: [[String: Any]] = []
+            for (i, v) in e.values.enumerated() {
+                var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text, "matched": hit.matchedValues.contains(i)]
+                if !v.flags.contains(.deleted) { d["type"] = definitions.typeName(v.type) }
+                if v.flags.contains(.truncated) { d["truncated"] = true; d["full_length"] = v.fullLength }
+                if v.flags.contains(.deleted) { d["deleted"] = true }
+                if v.flags.contains(.rebound) { d["rebound"] = true }
+                if v.flags.contains(.mutated) { d["mutated"] = true }
+                values.append(d)
+            }
+            var data: [String: Any] = [
+                "seq": e.seq, "kind": e.kind.name, "file": file, "line": lineNo, "event_line": e.line,
+                "function": code?.qualname ?? "?", "thread": e.thread, "frame": e.activation, "depth": e.depth,
+                "time_ns": e.time, "values": values,
+            ]
+            if e.kind == .call || e.kind == .resume { data["caller_frame"] = e.caller }
+            jsonLine(type: "match", data)
+            return
+        }
+        var head = "#\(e.seq) \(code?.qualname ?? "?")"
+        if e.kind != .line { head += " [\(e.kind.name)]" }
+        let valueText = shown.map { i -> String in
+            let v = e.values[i]
+            let name = definitions.valueName(v.name)
+            if v.flags.contains(.deleted) { return "\(paint(name, "33")) deleted" }
+            var text = "\(paint(name, "33")) = \(v.text)"
+            if v.flags.contains(.truncated) { text += " …(\(v.fullLength) long)" }
+            return text
+        }.joined(separator: ", ")
+        let body = valueText.isEmpty ? paint(head, "36") : "\(paint(head, "36")): \(valueText)"
+        let path = Self.displayPath(file)
+        if grouped {
+            if lastFile != file {
+                if lastFile != nil { line("") }
+                line(paint(path, "1;35"))
+                lastFile = file
+            }
+            line("\(paint(String(lineNo), "32")): \(body)")
+        } else {
+            line("\(path):\(lineNo): \(body)")
+        }
+    }
+
+    func facets(_ counts: [String: [String: Int]], order: [String]) {
+        if json {
+            var data: [String: Any] = [:]
+            for f in order { data[f] = counts[f] ?? [:] }
+            jsonLine(type: "facets", data)
+            return
+        }
+        if !buffer.isEmpty || lastFile != nil { line("") }
+        for f in order {
+            line(paint("\(f):", "1"))
+            let entries = (counts[f] ?? [:]).sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            if entries.isEmpty { line("  (none)") }
+            for (k, n) in entries {
+                let shown = f == "file" ? Self.displayPath(k) : k
+                line("  \(String(n).leftPadded(to: 8))  \(shown)")
+            }
+        }
+    }
+
+    func jsonLine(type: String, _ data: [String: Any]) {
+        let object: [String: Any] = ["type": type, "data": data]
+        if let bytes = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            buffer.append(contentsOf: bytes)
+            buffer.append(10)
+            if buffer.count > 1 << 16 { flush() }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import PodeLog
+import PodeQuery
+
+struct Pode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pode",
+        abstract: "The Python omniscient debugger: record a run once, then search everything it held.",
+        discussion: """
+        Record a program with 'pode record script.py args...' (it runs exactly as python3 would), \
+        then ask the recording questions with 'pode search QUERY'. Traces live in ./.pode unless \
+        you choose another directory.
+        """,
+        subcommands: [RecordCommand.self, SearchCommand.self, ListCommand.self]
+    )
+}
+
+/// Picks the trace a reading command works on.
+struct TraceOptions: ParsableArguments {
+    @Option(name: .long, help: "The trace directory to read. By default the newest trace under ./.pode is read.")
+    var trace: String?
+
+    func resolve() throws -> TraceDirectory {
+        if let trace {
+            let dir = TraceDirectory(path: trace)
+            guard FileManager.default.fileExists(atPath: trace) else {
+                throw ValidationError("there is no trace at \(trace) (list traces with 'pode ls')")
+            }
+            guard dir.isTrace else {
+                throw ValidationError("\(trace) is not a pode trace: it has no \(TraceFormat.metadataFile) and \(TraceFormat.eventsFile) (list traces with 'pode ls')")
+            }
+            return dir
+        }
+        guard let newest = TraceDirectory.list(root: TraceDirectory.defaultRoot).last else {
+            throw ValidationError("there are no traces in ./\(TraceDirectory.defaultRoot); record one with 'pode record script.py' or pass --trace DIR")
+        }
+        return newest.0
+    }
+}
+
+/// One-line errors for problems found while running a command (exit status 2).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

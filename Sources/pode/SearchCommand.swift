@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import PodeLog
+import PodeQuery
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find every event whose values, names or place match a query, oldest first.",
+        discussion: """
+        The query language is Xapian's. Plain words match the words of recorded values and \
+        variable names (case-insensitive); a hyphenated word or "quoted text" is a phrase. \
+        Fields narrow the search: file:NAME (base name or full path), func:NAME, var:NAME, \
+        kind:call|line|return|exception|yield|resume, thread:N, type:NAME, value:"EXACT TEXT" \
+        (a whole value, case-sensitive), seq:A..B and line:A..B (either end may be left out). \
+        A field value ending in * matches by prefix. Combine with AND, OR, NOT, parentheses, \
+        +word and -word. Exit status: 0 when something was found, 1 when nothing was, 2 on error.
+        """
+    )
+
+    @OptionGroup var traceOptions: TraceOptions
+
+    @Argument(help: "The query, for example: needle-7f3a, 'func:tokenize var:word', 'value:\"x\" kind:line'.")
+    var query: String
+
+    @Flag(help: "Print only the first (oldest) hit.")
+    var first = false
+
+    @Flag(help: "Print only the last (newest) hit.")
+    var last = false
+
+    @Option(help: "Print at most this many hits.")
+    var limit: Int?
+
+    @Flag(help: "Print the newest hits first.")
+    var reverse = false
+
+    @Flag(help: "Print only the number of matching events.")
+    var count = false
+
+    @Option(help: "After the hits, print exact hit counts per value of these facets: a comma-separated list of file, func, var, kind, type, thread (all of them when no list is given).")
+    var facets: String?
+
+    @Flag(help: "Write JSON Lines (see docs/json.md) instead of text.")
+    var json = false
+
+    @Option(help: "When to colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
+
+    static let facetNames = ["file", "func", "var", "kind", "type", "thread"]
+
+    /// `--facets` may stand alone; give it its explicit value so ArgumentParser can read it.
+    static func normalizeFacets(_ args: [String]) -> [String] {
+        guard args.first == "search" else { return args }
+        var out: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { out += args[i...]; break }
+            if a == "--facets" {
+                let next = i + 1 < args.count ? args[i + 1] : ""
+                let isList = !next.isEmpty && next.split(separator: ",").allSatisfy { facetNames.contains(String($0)) }
+                if isList {
+                    out.append("--facets=" + next)
+                    i += 2
+                } else {
+                    out.append("--facets=" + facetNames.joined(separator: ","))
+                    i += 1
+                }
+                continue
+            }
+            out.append(a)
+            i += 1
+        }
+        return out
+    }
+
+    func validate() throws {
+        if first && last { throw ValidationError("--first and --last cannot be used together") }
+        if let limit, limit < 1 { throw ValidationError("--limit takes a number of at least 1") }
+        if let facets {
+            for f in facets.split(separator: ",") where !Self.facetNames.contains(String(f)) {
+                throw ValidationError("unknown facet '\(f)'; the facets are \(Self.facetNames.joined(separator: ", "))")
+            }
+        }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let started = Date()
+        let trace = try traceOptions.resolve()
+        let searcher: TraceSearcher
+        let compiled: CompiledQuery
+        do {
+            searcher = try TraceSearcher(trace: trace)
+            compiled = try searcher.compile(query)
+        } catch let e as QueryError {
+            throw CommandFailure(e.description)
+        } catch {
+            throw CommandFailure("cannot read the trace \(trace.path): \(error)")
+        }
+        let out = Output(color: Output.useColor(color), json: json)
+        let facetList = facets.map { $0.split(separator: ",").map(String.init) } ?? []
+        var counter = FacetCounter(definitions: searcher.definitions, facets: facetList)
+        let maxHits: Int? = first || last ? 1 : limit
+        let descending = last || reverse
+        var hits = 0
+        if json { out.jsonLine(type: "begin", ["trace": trace.path, "query": query]) }
+        do {
+            // Past the limit, counting goes on only when counts or facets were asked for.
+            let keepCounting = count || !facetList.isEmpty
+            var printed = 0
+            try searcher.search(compiled, descending: descending) { hit in
+                hits += 1
+                counter.add(hit)
+                if !count, maxHits.map({ printed < $0 }) ?? true {
+                    out.hit(hit, definitions: searcher.definitions, metadata: searcher.metadata)
+                    printed += 1
+                }
+                return keepCounting || maxHits.map { hits < $0 } ?? true
+            }
+        } catch let e as QueryError {
+            throw CommandFailure(e.description)
+        } catch {
+            throw CommandFailure("search failed in \(trace.path): \(error)")
+        }
+        if count {
+            if json { out.jsonLine(type: "count", ["count": hits]) } else { out.line(String(hits)) }
+        }
+        if !facetList.isEmpty { out.facets(counter.result, order: facetList) }
+        if json {
+            out.jsonLine(type: "end", ["hits": hits, "elapsed_ms": Int(Date().timeIntervalSince(started) * 1000)])
+        }
+        out.finish()
+        if hits == 0 { throw ExitCode(1) }
+    }
+}
+
+/// Exact per-facet counts over the hits.
+struct FacetCounter {
+    let definitions: Definitions
+    let facets: [String]
+    private(set) var result: [String: [String: Int]] = [:]
+
+    init(definitions: Definitions, facets: [String]) {
+        self.definitions = definitions
+        self.facets = facets
+    }
+
+    mutating func add(_ hit: Hit) {
+        guard !facets.isEmpty else { return }
+        let e = hit.event
+        let code = definitions.codes[e.code]
+        let shown = hit.matchedValues.isEmpty ? Array(e.values.indices) : hit.matchedValues
+        for facet in facets {
+            var keys = Set<String>()
+            switch facet {
+            case "file": keys.insert(code?.file ?? "?")
+            case "func": keys.insert(code?.qualname ?? "?")
+            case "kind": keys.insert(e.kind.name)
+            case "thread": keys.insert(String(e.thread))
+            case "var":
+                for i in shown where e.values[i].name >= 3 { keys.insert(definitions.valueName(e.values[i].name)) }
+            case "type":
+                for i in shown where !e.values[i].flags.contains(.deleted) { keys.insert(definitions.typeName(e.values[i].type)) }
+            default: break
+            }
+            for k in keys { result[facet, default: [:]][k, default: 0] += 1 }
+        }
+    }
+}
