@@ -54,7 +54,13 @@ public struct TraceDirectory: Sendable {
             throw LogFormatError("\(path) is not a pode trace (no readable \(TraceFormat.metadataFile)); pick one with --trace DIR or list them with 'pode ls'")
         }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { d in
+            let text = try d.singleValueContainer().decode(String.self)
+            guard let date = Self.dateFormatter().date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: d.codingPath, debugDescription: "not a date: \(text)"))
+            }
+            return date
+        }
         let meta: TraceMetadata
         do {
             meta = try decoder.decode(TraceMetadata.self, from: data)
@@ -70,7 +76,10 @@ public struct TraceDirectory: Sendable {
     /// Writes trace.json atomically (a reader sees the old or the new file, never half).
     public func writeMetadata(_ meta: TraceMetadata) throws {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, e in
+            var c = e.singleValueContainer()
+            try c.encode(Self.dateFormatter().string(from: date))
+        }
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(meta)
         let tmp = metadataPath + ".tmp"
@@ -78,6 +87,12 @@ public struct TraceDirectory: Sendable {
             throw FileError(path: tmp, operation: "write")
         }
         if rename(tmp, metadataPath) != 0 { throw FileError(path: metadataPath, operation: "replace") }
+    }
+
+    static func dateFormatter() -> ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
     }
 
     /// Whether a recorder is writing this trace right now.
