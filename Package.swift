@@ -32,7 +32,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "XapianKitTests", dependencies: ["XapianKit"]),
-        .testTarget(name: "PodeTests", dependencies: ["PodeLog", "PodeIndex", "PodeQuery"]),
+        .testTarget(name: "PodeTests", dependencies: ["PodeLog", "PodeIndex", "PodeQuery", "pode"]),
     ],
     cxxLanguageStandard: .cxx17
 )

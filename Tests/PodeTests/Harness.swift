@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+/// Runs real programs: the built `pode` and Debian's python3.11, in a temporary directory.
+struct Run {
+    let stdout: String
+    let stderr: String
+    let status: Int32
+}
+
+enum Harness {
+    static let python = "/usr/bin/python3.11"
+
+    /// The `pode` executable that `swift build` put beside the test bundle.
+    static var pode: String {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("pode").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        for b in Bundle.allBundles {
+            let candidate = b.bundleURL.deletingLastPathComponent().appendingPathComponent("pode").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return ".build/debug/pode"
+    }
+
+    static func tempDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "pode-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return (dir as NSString).resolvingSymlinksInPath
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ args: [String], in dir: String, stdin: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        p.environment = env
+        // Output goes to files, so a chatty program can never block on a full pipe.
+        let base = NSTemporaryDirectory() + "pode-run-" + UUID().uuidString
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        let input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        let outData = try Data(contentsOf: URL(fileURLWithPath: base + ".out"))
+        let errData = try Data(contentsOf: URL(fileURLWithPath: base + ".err"))
+        return Run(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+                   status: p.terminationStatus)
+    }
+
+    static func pode(_ args: [String], in dir: String, stdin: String? = nil) throws -> Run {
+        try run(pode, args, in: dir, stdin: stdin)
+    }
+
+    static func write(_ text: String, to name: String, in dir: String) throws {
+        try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    /// The JSON objects of a --json run, by type.
+    static func jsonLines(_ text: String, type: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { line in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  obj["type"] as? String == type else { return nil }
+            return obj["data"] as? [String: Any]
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import XCTest
+
+/// Records real programs with the built pode and checks what search finds.
+final class SearchTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws { dir = try Harness.tempDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// A distinctive string made in a known function at a known iteration.
+    static let needleProgram = """
+    import sys
+
+    def tokenize(text):
+        words = []
+        for i, word in enumerate(text.split()):
+            if i == 7:
+                marker = "needle-" + "7f3a"
+                words.append(marker)
+            words.append(word.lower())
+        return words
+
+    def main():
+        text = "The quick brown fox jumps over the lazy dog again and again"
+        tokens = tokenize(text)
+        print(len(tokens))
+
+    main()
+
+    """
+
+    @discardableResult
+    func record(_ program: String, name: String = "prog.py", args: [String] = []) throws -> Run {
+        try Harness.write(program, to: name, in: dir)
+        let r = try Harness.pode(["record", "-o", "trace", name] + args, in: dir)
+        XCTAssertEqual(r.status, 0, "record failed: \(r.stderr)")
+        return r
+    }
+
+    func testFirstNamesFileLineFunctionAndVariable() throws {
+        try record(Self.needleProgram)
+        let r = try Harness.pode(["search", "--trace", "trace", "--first", "value:\"needle-7f3a\""], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = r.stdout.trimmingCharacters(in: .newlines)
+        XCTAssertTrue(line.hasPrefix("prog.py:7: #"), line)
+        XCTAssertTrue(line.hasSuffix(" tokenize: marker = 'needle-7f3a'"), line)
+    }
+
+    func testPlainWordsFindEveryEventHoldingTheValueInTimeOrder() throws {
+        try record(Self.needleProgram)
+        let r = try Harness.pode(["search", "--trace", "trace", "--json", "needle-7f3a"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let hits = Harness.jsonLines(r.stdout, type: "match")
+        let seqs = hits.compactMap { $0["seq"] as? Int }
+        XCTAssertEqual(seqs, seqs.sorted(), "hits are in time order")
+        // marker assigned, words mutated (append) for each of the remaining words, the return, main's tokens.
+        let names = hits.flatMap { ($0["values"] as? [[String: Any]] ?? []).filter { $0["matched"] as? Bool == true }.compactMap { $0["name"] as? String } }
+        XCTAssertEqual(names.first, "marker")
+        XCTAssertTrue(names.contains("words"))
+        XCTAssertTrue(names.contains("<return>"))
+        XCTAssertTrue(names.contains("tokens"))
+        let reversed = try Harness.pode(["search", "--trace", "trace", "--json", "--reverse", "needle-7f3a"], in: dir)
+        XCTAssertEqual(Harness.jsonLines(reversed.stdout, type: "match").compactMap { $0["seq"] as? Int }, seqs.reversed())
+        let last = try Harness.pode(["search", "--trace", "trace", "--json", "--last", "needle-7f3a"], in: dir)
+        XCTAssertEqual(Harness.jsonLines(last.stdout, type: "match").compactMap { $0["seq"] as? Int }, [seqs.last!])
+    }
+
+    func testFacetCountsEqualTheTrueCounts() throws {
+        try record("""
+        def tokenize(line):
+            out = []
+            for word in line.split():
+                out.append(word)
+            return out
+
+        def count(words):
+            seen = {}
+            for word in words:
+                seen[word] = seen.get(word, 0) + 1
+            return seen
+
+        for line in ["a b c", "d e", "f"]:
+            count(tokenize(line))
+
+        """)
+        // tokenize binds `word` 3 + 2 + 1 times; count binds it as often.
+        let r = try Harness.pode(["search", "--trace", "trace", "--json", "var:word", "--facets", "func,var,kind"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let facets = Harness.jsonLines(r.stdout, type: "facets").first ?? [:]
+        XCTAssertEqual(facets["func"] as? [String: Int], ["tokenize": 6, "count": 6])
+        XCTAssertEqual(facets["var"] as? [String: Int], ["word": 12])
+        XCTAssertEqual(facets["kind"] as? [String: Int], ["line": 12])
+        let count = try Harness.pode(["search", "--trace", "trace", "--count", "func:tokenize var:word"], in: dir)
+        XCTAssertEqual(count.stdout, "6\n")
+    }
+
+    func testInPlaceChangesAndRebindingAreRecorded() throws {
+        try record("""
+        def f():
+            items = []
+            items.append("first-item")
+            d = {}
+            d["key"] = "dict-value"
+            s = set()
+            s.add("set-member")
+            items = ["new-list"]
+            return len(items)
+
+        f()
+
+        """)
+        func valuesOf(_ query: String) throws -> [(String, String, Bool, Bool)] {
+            let r = try Harness.pode(["search", "--trace", "trace", "--json", query], in: dir)
+            return Harness.jsonLines(r.stdout, type: "match").flatMap { hit in
+                (hit["values"] as? [[String: Any]] ?? []).filter { $0["matched"] as? Bool == true }.map {
+                    ($0["name"] as! String, $0["value"] as! String, $0["mutated"] as? Bool ?? false, $0["rebound"] as? Bool ?? false)
+                }
+            }
+        }
+        let items = try valuesOf("var:items")
+        XCTAssertEqual(items.map(\.1), ["[]", "['first-item']", "['new-list']"])
+        XCTAssertEqual(items.map(\.2), [false, true, false])
+        XCTAssertEqual(items.map(\.3), [false, false, true])
+        XCTAssertEqual(try valuesOf("var:d").map(\.1), ["{}", "{'key': 'dict-value'}"])
+        XCTAssertEqual(try valuesOf("var:s").map(\.1), ["set()", "{'set-member'}"])
+    }
+
+    func testRecursionClosuresClassesAndExceptions() throws {
+        try record("""
+        class Account:
+            def __init__(self, owner):
+                self.owner = owner
+                self.balance = 0
+
+            def deposit(self, amount):
+                self.balance += amount
+                return self.balance
+
+            def __repr__(self):
+                raise RuntimeError("repr must never run")
+
+        def fact(n):
+            return 1 if n <= 1 else n * fact(n - 1)
+
+        def make_adder(k):
+            def add(x):
+                return x + k
+            return add
+
+        acct = Account("ada-lovelace")
+        acct.deposit(42)
+        fact(5)
+        make_adder(10)(5)
+        try:
+            {}["missing-key"]
+        except KeyError:
+            pass
+
+        """)
+        func firstLine(_ q: String) throws -> String {
+            let r = try Harness.pode(["search", "--trace", "trace", "--first", q], in: dir)
+            XCTAssertEqual(r.status, 0, "\(q): \(r.stderr)")
+            return r.stdout.trimmingCharacters(in: .newlines)
+        }
+        XCTAssertTrue(try firstLine("func:fact kind:return value:1").hasSuffix("fact [return]: <return> = 1"))
+        XCTAssertTrue(try firstLine("func:fact kind:return value:120").contains("<return> = 120"))
+        XCTAssertEqual(try Harness.pode(["search", "--trace", "trace", "--count", "func:fact kind:call"], in: dir).stdout, "5\n")
+        XCTAssertTrue(try firstLine("func:add kind:call").hasSuffix("make_adder.<locals>.add [call]: x = 5"))
+        XCTAssertTrue(try firstLine("func:add kind:return").hasSuffix("<return> = 15"))
+        let deposit = try firstLine("func:Account.deposit kind:return")
+        XCTAssertTrue(deposit.contains("<return> = 42"), deposit)
+        let obj = try firstLine("var:acct")
+        XCTAssertTrue(obj.contains("<__main__.Account object at 0x"), obj)
+        XCTAssertTrue(obj.contains("owner='ada-lovelace', balance=0"), obj)
+        XCTAssertFalse(obj.contains("repr must never run"))
+        let exc = try firstLine("kind:exception type:KeyError")
+        XCTAssertTrue(exc.contains("KeyError('missing-key')"), exc)
+    }
+
+    func testThreadsAreRecordedWithTheirOwnNumbers() throws {
+        try record("""
+        import threading
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+        ts = [threading.Thread(target=work, args=(k,)) for k in (3, 4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+
+        """)
+        let r = try Harness.pode(["search", "--trace", "trace", "--json", "func:work kind:call", "--facets", "thread"], in: dir)
+        let threads = (Harness.jsonLines(r.stdout, type: "facets").first?["thread"] as? [String: Int]) ?? [:]
+        XCTAssertEqual(threads.count, 2, "\(threads)")
+        XCTAssertTrue(threads.values.allSatisfy { $0 == 1 })
+        XCTAssertFalse(threads.keys.contains("0"), "the workers are not the main thread")
+    }
+
+    func testGeneratorsShowSuspensionAndResumption() throws {
+        try record("""
+        def gen():
+            for x in ("g-one", "g-two"):
+                yield x
+        for v in gen():
+            pass
+
+        """)
+        let y = try Harness.pode(["search", "--trace", "trace", "--count", "kind:yield func:gen"], in: dir)
+        XCTAssertEqual(y.stdout, "2\n")
+        let r = try Harness.pode(["search", "--trace", "trace", "--count", "kind:resume func:gen"], in: dir)
+        XCTAssertEqual(r.stdout, "2\n")
+    }
+
+    func testExitStatusesAndErrors() throws {
+        try record(Self.needleProgram)
+        let none = try Harness.pode(["search", "--trace", "trace", "zebra-not-there"], in: dir)
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stdout, "")
+        let unknown = try Harness.pode(["search", "--trace", "trace", "colour:red"], in: dir)
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.hasPrefix("pode: unknown field 'colour:'"), unknown.stderr)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1)
+        let syntax = try Harness.pode(["search", "--trace", "trace", "needle AND"], in: dir)
+        XCTAssertEqual(syntax.status, 2)
+        XCTAssertTrue(syntax.stderr.hasPrefix("pode: the query is not valid"), syntax.stderr)
+        let notTrace = try Harness.pode(["search", "--trace", ".", "x"], in: dir)
+        XCTAssertEqual(notTrace.status, 2)
+        XCTAssertTrue(notTrace.stderr.contains("is not a pode trace"), notTrace.stderr)
+        let missing = try Harness.pode(["record", "no-such-script.py"], in: dir)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.hasPrefix("pode: cannot record no-such-script.py: no such file"), missing.stderr)
+        let again = try Harness.pode(["record", "-o", "trace", "prog.py"], in: dir)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("not empty"), again.stderr)
+    }
+
+    func testDefaultTraceIsTheNewestUnderDotPode() throws {
+        try Harness.write("x = 'first-run'\n", to: "a.py", in: dir)
+        try Harness.write("x = 'second-run'\n", to: "b.py", in: dir)
+        XCTAssertEqual(try Harness.pode(["record", "a.py"], in: dir).status, 0)
+        XCTAssertEqual(try Harness.pode(["record", "b.py"], in: dir).status, 0)
+        XCTAssertEqual(try Harness.pode(["search", "second-run"], in: dir).status, 0)
+        XCTAssertEqual(try Harness.pode(["search", "first-run"], in: dir).status, 1)
+        let ls = try Harness.pode(["ls"], in: dir)
+        XCTAssertEqual(ls.stdout.split(separator: "\n").count, 3, ls.stdout)
+        XCTAssertTrue(ls.stdout.contains("b.py"))
+    }
+}
