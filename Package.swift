@@ -16,9 +16,10 @@ let package = Package(
                        providers: [.apt(["libpython3-dev"])]),
         // C edge: the recorder's hot path (trace hook, value rendering, event ring) and embedding.
         .target(name: "CPodeRecorder", dependencies: ["CPython"], path: "Shims/CPodeRecorder",
-                cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])]),
+                cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing", "-Werror"])]),
         // C++ edge: Xapian behind a plain C header (Debian's libxapian-dev).
         .target(name: "CXapian", path: "Shims/CXapian",
+                cxxSettings: [.unsafeFlags(["-Werror"])],
                 linkerSettings: [.linkedLibrary("xapian")]),
 
         .target(name: "XapianKit", dependencies: ["CXapian"]),
