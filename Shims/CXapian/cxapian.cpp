@@ -481,11 +481,12 @@ const uint8_t *cxapian_query_program(const CXapianQuery *q, size_t *len) {
 }
 
 static CXapianMatches *run(Xapian::Database &db, const Xapian::Query &query, uint32_t first, uint32_t max_items,
-                           int descending, const uint32_t *spy_slots, size_t spy_count) {
+                           int descending, int64_t sort_slot, const uint32_t *spy_slots, size_t spy_count) {
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BoolWeight());
     enquire.set_docid_order(descending ? Xapian::Enquire::DESCENDING : Xapian::Enquire::ASCENDING);
+    if (sort_slot >= 0) enquire.set_sort_by_value_then_relevance(static_cast<Xapian::valueno>(sort_slot), descending != 0);
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
     for (size_t i = 0; i < spy_count; ++i) {
         spies.emplace_back(new Xapian::ValueCountMatchSpy(spy_slots[i]));
@@ -504,15 +505,16 @@ static CXapianMatches *run(Xapian::Database &db, const Xapian::Query &query, uin
 }
 
 CXapianMatches *cxapian_search(CXapianDatabase *db, const CXapianQuery *q, uint32_t first, uint32_t max_items,
-                               int descending, const uint32_t *spy_slots, size_t spy_count, CXapianError *err) {
+                               int descending, int64_t sort_slot, const uint32_t *spy_slots, size_t spy_count,
+                               CXapianError *err) {
     return guarded<CXapianMatches *>(err, nullptr, [&] {
-        return run(db->db, q->block_query, first, max_items, descending, spy_slots, spy_count);
+        return run(db->db, q->block_query, first, max_items, descending, sort_slot, spy_slots, spy_count);
     });
 }
 
 CXapianMatches *cxapian_search_term(CXapianDatabase *db, const char *term, size_t len, CXapianError *err) {
     return guarded<CXapianMatches *>(err, nullptr, [&] {
-        return run(db->db, Xapian::Query(std::string(term, len)), 0, db->db.get_doccount() + 1, 0, nullptr, 0);
+        return run(db->db, Xapian::Query(std::string(term, len)), 0, db->db.get_doccount() + 1, 0, -1, nullptr, 0);
     });
 }
 

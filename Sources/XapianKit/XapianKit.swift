@@ -178,12 +178,14 @@ public final class XapianDatabase {
         return XapianDocument(handle: h!)
     }
 
-    /// Runs the block-level form of `query`, returning matching document ids in docid order.
-    public func search(_ query: XapianQuery, first: Int = 0, limit: Int, descending: Bool = false, facetSlots: [UInt32] = []) throws -> XapianMatches {
+    /// Runs the block-level form of `query`, returning matching document ids in docid order, or
+    /// ordered by value slot `sortSlot` when given.
+    public func search(_ query: XapianQuery, first: Int = 0, limit: Int, descending: Bool = false, sortSlot: UInt32? = nil,
+                       facetSlots: [UInt32] = []) throws -> XapianMatches {
         let h = try facetSlots.withUnsafeBufferPointer { slots in
             try checked("searching \(path)") {
                 cxapian_search(handle, query.handle, UInt32(clamping: first), UInt32(clamping: limit), descending ? 1 : 0,
-                               slots.baseAddress, slots.count, $0)
+                               sortSlot.map { Int64($0) } ?? -1, slots.baseAddress, slots.count, $0)
             }
         }
         return XapianMatches(handle: h!, facetSlots: facetSlots)

@@ -74,6 +74,23 @@ final class XapianKitTests: XCTestCase {
         XCTAssertEqual(try ids("\"alpha beta\""), [1])
     }
 
+    func testMatchesCanBeOrderedByAValueSlot() throws {
+        let db = try XapianDatabase(path: try makeDatabase())
+        let parser = XapianQueryParser(fields: fields)
+        // Slot 5 holds the function name: main < tokenize.
+        let byName = try db.search(try parser.parse("beta OR delta OR alpha"), limit: 10, sortSlot: 5).docids
+        XCTAssertEqual(byName.first, 2)
+        let reversed = try db.search(try parser.parse("beta OR delta OR alpha"), limit: 10, descending: true, sortSlot: 5).docids
+        XCTAssertEqual(reversed.last, 2)
+    }
+
+    func testSeveralDatabasesAreSearchedTogether() throws {
+        let path = try makeDatabase()
+        let db = try XapianDatabase(path: path)
+        try db.add(path: path)
+        XCTAssertEqual(try db.documentCount(), 6)
+    }
+
     func testFacetCountsWithValueCountMatchSpy() throws {
         let db = try XapianDatabase(path: try makeDatabase())
         let parser = XapianQueryParser(fields: fields)

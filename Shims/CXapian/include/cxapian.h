@@ -104,10 +104,12 @@ const uint8_t *cxapian_query_program(const CXapianQuery *q, size_t *len);
 
 // ---- matching -----------------------------------------------------------------------------
 /// Runs the block-level form of `q` (phrases relaxed to AND, ranges mapped to block slots)
-/// and returns up to `max_items` matches from `first`, in ascending (or, with `descending`,
-/// descending) document id order. Value counts are gathered for each slot in `spy_slots`.
+/// and returns up to `max_items` matches from `first`, ordered by document id, or by value slot
+/// `sort_slot` when it is not negative; `descending` reverses the order. Value counts are
+/// gathered for each slot in `spy_slots`.
 CXapianMatches *cxapian_search(CXapianDatabase *db, const CXapianQuery *q, uint32_t first, uint32_t max_items,
-                               int descending, const uint32_t *spy_slots, size_t spy_count, CXapianError *err);
+                               int descending, int64_t sort_slot, const uint32_t *spy_slots, size_t spy_count,
+                               CXapianError *err);
 /// Runs a single-term query (for tests and diagnostics) in ascending docid order.
 CXapianMatches *cxapian_search_term(CXapianDatabase *db, const char *term, size_t len, CXapianError *err);
 void cxapian_matches_free(CXapianMatches *m);
