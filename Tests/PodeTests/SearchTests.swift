@@ -248,3 +248,30 @@ final class SearchTests: XCTestCase {
         XCTAssertTrue(ls.stdout.contains("b.py"))
     }
 }
+
+/// Output conventions shared with grep and ripgrep.
+final class OutputTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = try Harness.tempDirectory()
+        try Harness.write("for i in range(20000):\n    v = f'row-{i}'\n", to: "many.py", in: dir)
+        XCTAssertEqual(try Harness.pode(["record", "-o", "t", "many.py"], in: dir).status, 0)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testABrokenPipeEndsQuietly() throws {
+        let r = try Harness.run("/bin/sh", ["-c", "'\(Harness.pode)' search --trace t row | head -n 1; echo \"status=${PIPESTATUS:-0}\""], in: dir)
+        XCTAssertTrue(r.stdout.hasPrefix("many.py:2: #"), r.stdout)
+        XCTAssertEqual(r.stderr, "", "no complaint about the closed pipe")
+    }
+
+    func testColourAndGroupingOnRequest() throws {
+        let r = try Harness.pode(["search", "--trace", "t", "--color=always", "--limit", "2", "value:row-7"], in: dir)
+        XCTAssertTrue(r.stdout.hasPrefix("\u{1B}[1;35mmany.py\u{1B}[0m\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\u{1B}[32m2\u{1B}[0m: "), r.stdout)
+        let plain = try Harness.pode(["search", "--trace", "t", "--color=never", "value:row-7"], in: dir)
+        XCTAssertFalse(plain.stdout.contains("\u{1B}["))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+
+/// The exact events and values of small programs.
+final class EventTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws { dir = try Harness.tempDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func events(_ program: String, query: String = "seq:1..") throws -> [String] {
+        try Harness.write(program, to: "e.py", in: dir)
+        let rec = try Harness.pode(["record", "-o", "t", "e.py"], in: dir)
+        XCTAssertEqual(rec.status, 0, rec.stderr)
+        let r = try Harness.pode(["search", "--trace", "t", "--json", query], in: dir)
+        return Harness.jsonLines(r.stdout, type: "match").map { hit in
+            let values = (hit["values"] as? [[String: Any]] ?? []).map { "\($0["name"]!)=\($0["value"]!)" }.joined(separator: " ")
+            return "\(hit["seq"]!) \(hit["kind"]!) \(hit["function"]!):\(hit["event_line"]!) \(values)".trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    func testExactEventSequence() throws {
+        let got = try events("""
+        def add(a, b):
+            c = a + b
+            return c
+
+        x = add(2, 3)
+
+        """)
+        XCTAssertEqual(got, [
+            "1 call <module>:0",
+            "2 line <module>:1",
+            "3 line <module>:5",
+            "4 call add:1 a=2 b=3",
+            "5 line add:2",
+            "6 line add:3 c=5",
+            "7 return add:3 <return>=5",
+            "8 return <module>:5 x=5 <return>=None",
+        ])
+    }
+
+    func testCyclesAndNestedContainers() throws {
+        let got = try events("""
+        a = [1, (2, 'two'), {'k': {3}}]
+        a.append(a)
+        d = {}
+        d['self'] = d
+
+        """, query: "var:a OR var:d")
+        XCTAssertEqual(got.map { ($0.split(separator: " ", maxSplits: 3).last.map(String.init) ?? "").replacingOccurrences(of: " <return>=None", with: "") }, [
+            "a=[1, (2, 'two'), {'k': {3}}]",
+            "a=[1, (2, 'two'), {'k': {3}}, [...]]",
+            "d={}",
+            "d={'self': {...}}",
+        ])
+    }
+
+    func testCallbacksFromLibraryCodeAreRecorded() throws {
+        let got = try events("""
+        import copy
+
+        class Node:
+            def __init__(self, name):
+                self.name = name
+            def __deepcopy__(self, memo):
+                return Node(self.name + "-copied")
+
+        n = copy.deepcopy(Node("callback"))
+
+        """, query: "func:Node.__deepcopy__ kind:call")
+        XCTAssertEqual(got.count, 1, "copy.deepcopy (stdlib, not recorded) calls back into user code: \(got)")
+    }
+
+    func testAsyncTasksResumeAndFinish() throws {
+        let got = try events("""
+        import asyncio
+
+        async def job(k):
+            await asyncio.sleep(0)
+            return k * 10
+
+        async def main():
+            return await asyncio.gather(*(job(k) for k in range(4)))
+
+        print(asyncio.run(main()))
+
+        """, query: "func:job kind:return")
+        XCTAssertEqual(got.compactMap { $0.split(separator: " ").last.map(String.init) }.sorted(),
+                       ["<return>=0", "<return>=10", "<return>=20", "<return>=30"])
+    }
+}
