@@ -89,7 +89,7 @@ public enum Schema {
     public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
         if value.name >= 3, let name = definitions.names[value.name] {
             terms.insert(Prefix.variable + name)
-            Tokenizer.forEachWord(in: name) { terms.insert($0) }
+            Tokenizer.forEachWord(in: name, parts: true) { terms.insert($0) }
         }
         if value.flags.contains(.deleted) { return }
         let typeName = definitions.typeName(value.type)
@@ -97,7 +97,7 @@ public enum Schema {
         if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
         let text = searchText(value, typeName: typeName)
         terms.insert(Prefix.exactValue + text)
-        Tokenizer.forEachWord(in: text) { terms.insert($0) }
+        Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
     }
 
     /// Decodes a Python string literal as pode renders it ('...' or "..." with backslash

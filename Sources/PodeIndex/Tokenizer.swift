@@ -2,6 +2,9 @@
 /// word typed in a query is the term the index holds: letters, marks, digits and connector
 /// punctuation (`_`) make words; `'` and `&` join letters, `.` `,` `;` join digits; a word may end
 /// in `++`, `+++` or `#` (C++, C#).
+///
+/// With `parts`, a word joined by `'`, `&`, `.`, `,` or `;` also yields each of its parts, so that
+/// `needle` finds the bytes value `b'needle'` and `14` finds `3.14` (the index holds both).
 public enum Tokenizer {
     @inline(__always)
     static func isWordChar(_ s: Unicode.Scalar) -> Bool {
@@ -22,13 +25,14 @@ public enum Tokenizer {
     @inline(__always)
     static func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
 
-    public static func forEachWord(in text: String, _ body: (String) -> Void) {
+    public static func forEachWord(in text: String, parts: Bool = false, _ body: (String) -> Void) {
         let scalars = Array(text.unicodeScalars)
         var i = 0
         let n = scalars.count
         while i < n {
             guard isWordChar(scalars[i]) else { i += 1; continue }
             var word = String.UnicodeScalarView()
+            var joins: [Int] = []
             while i < n {
                 let c = scalars[i]
                 if isWordChar(c) {
@@ -41,11 +45,13 @@ public enum Tokenizer {
                     let next = scalars[i + 1]
                     let apostrophe = c == "'" || c == "\u{2019}" || c == "\u{201B}"
                     if (apostrophe || c == "&") && isWordChar(last) && isWordChar(next) && !isDigit(next) {
+                        joins.append(word.count)
                         word.append(apostrophe ? "'" : c)
                         i += 1
                         continue
                     }
                     if (c == "." || c == "," || c == ";") && isDigit(last) && isDigit(next) {
+                        joins.append(word.count)
                         word.append(c)
                         i += 1
                         continue
@@ -65,6 +71,15 @@ public enum Tokenizer {
                 }
             }
             body(lowercased(String(word)))
+            if parts && !joins.isEmpty {
+                let scalars = Array(word)
+                var start = 0
+                for j in joins + [scalars.count] {
+                    let end = min(j, scalars.count)
+                    if end > start { body(lowercased(String(String.UnicodeScalarView(scalars[start..<end])))) }
+                    start = j + 1
+                }
+            }
         }
     }
 
