@@ -38,6 +38,7 @@ static _Atomic uint64_t event_count;
 static void (*finalize_callback)(void);
 static void (*exit_status_callback)(int);
 static int stopped;
+static pid_t recorder_pid;  // the recording process: a forked child must not finish its trace
 
 uint64_t pode_recorder_event_count(void) { return atomic_load(&event_count); }
 uint64_t pode_recorder_wait_count(void) { return pode_ring_waits(); }
@@ -607,12 +608,14 @@ void pode_recorder_stop(void) {
 }
 
 static void at_finalize(void) {
+    if (getpid() != recorder_pid) return;
     pode_recorder_stop();
     if (finalize_callback) finalize_callback();
 }
 
 static void at_exit_status(int status, void *arg) {
     (void)arg;
+    if (getpid() != recorder_pid) return;
     if (exit_status_callback) exit_status_callback(status);
 }
 
@@ -717,6 +720,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
         snprintf(err, err_len, "could not install the thread hook (threading.settrace failed)");
         return -1;
     }
+    recorder_pid = getpid();
     pthread_atfork(NULL, NULL, after_fork_child);
     Py_AtExit(at_finalize);
     on_exit(at_exit_status, NULL);

@@ -62,4 +62,24 @@ final class TransparencyTests: XCTestCase {
         XCTAssertEqual(recordedM.stdout, plainM.stdout)
         XCTAssertEqual(recordedM.status, plainM.status)
     }
+
+    func testForkAndMultiprocessingNeverHangAndKeepTheParentsTrace() throws {
+        try assertSame("""
+        import os, sys, multiprocessing
+        def square(x):
+            return x * x
+        pid = os.fork()
+        if pid == 0:
+            print("child", flush=True)
+            sys.exit(5)
+        _, status = os.waitpid(pid, 0)
+        print("parent saw", os.waitstatus_to_exitcode(status))
+        with multiprocessing.Pool(2) as pool:
+            print(pool.map(square, range(5)))
+        marker = "after-fork-ok"
+        """)
+        let ls = try Harness.pode(["ls"], in: dir)
+        XCTAssertTrue(ls.stdout.contains("  0 "), "the parent's exit status is kept: \(ls.stdout)")
+        XCTAssertEqual(try Harness.pode(["search", "--count", "value:after-fork-ok"], in: dir).stdout, "1\n")
+    }
 }
