@@ -214,10 +214,7 @@ public enum Recorder {
     /// Prepares the trace, runs the program under the recorder and exits with the program's
     /// status, as python would. Throws only before the program starts.
     public static func run(_ options: RecordOptions) throws -> Never {
-        let python = absolutePath(options.python)
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw RecordError("cannot use the interpreter \(python): it is not an executable file (pass --python PATH to a Python 3.11 interpreter)")
-        }
+        let python = try resolveInterpreter(options.python)
         var pythonArgs: [String]
         var label: String
         var scriptText: String? = nil
@@ -279,6 +276,37 @@ public enum Recorder {
         session.startThreads()
         let status = pode_python_run_main()
         exit(status)
+    }
+
+    /// The real interpreter behind `path` (a pyenv shim or a symlink is asked for its
+    /// sys.executable, which keeps a virtualenv's own path); it must be Python 3.11, the version
+    /// pode embeds.
+    static func resolveInterpreter(_ path: String) throws -> String {
+        let candidate = absolutePath(path)
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw RecordError("cannot use the interpreter \(path): it is not an executable file (pass --python PATH to a Python 3.11 interpreter)")
+        }
+        if candidate == defaultPython { return candidate }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: candidate)
+        probe.arguments = ["-I", "-c", "import sys; print(sys.version_info[0], sys.version_info[1]); print(sys.executable)"]
+        let out = Pipe()
+        probe.standardOutput = out
+        probe.standardError = FileHandle.nullDevice
+        probe.standardInput = FileHandle.nullDevice
+        do { try probe.run() } catch {
+            throw RecordError("cannot run the interpreter \(candidate): \(error.localizedDescription)")
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        probe.waitUntilExit()
+        let lines = text.split(separator: "\n").map(String.init)
+        guard probe.terminationStatus == 0, lines.count >= 2 else {
+            throw RecordError("cannot use the interpreter \(candidate): it did not start (is it a Python interpreter?)")
+        }
+        guard lines[0] == "3 11" else {
+            throw RecordError("cannot use the interpreter \(candidate): it is Python \(lines[0].replacingOccurrences(of: " ", with: ".")), and pode embeds Python 3.11 (pass --python PATH to a 3.11 interpreter or virtualenv)")
+        }
+        return lines[1].hasPrefix("/") ? lines[1] : candidate
     }
 
     static func absolutePath(_ path: String) -> String {

@@ -91,7 +91,7 @@ final class Output {
             let name = definitions.valueName(v.name)
             if v.flags.contains(.deleted) { return "\(paint(name, "33")) deleted" }
             var text = "\(paint(name, "33")) = \(v.text)"
-            if v.flags.contains(.truncated) { text += " …(\(v.fullLength) long)" }
+            if v.flags.contains(.truncated) { text += " …(\(v.fullLength) \(Self.unit(of: definitions.typeName(v.type))))" }
             return text
         }.joined(separator: ", ")
         let body = valueText.isEmpty ? paint(head, "36") : "\(paint(head, "36")): \(valueText)"
@@ -105,6 +105,15 @@ final class Output {
             line("\(paint(String(lineNo), "32")): \(body)")
         } else {
             line("\(path):\(lineNo): \(body)")
+        }
+    }
+
+    /// What a value's true length counts.
+    static func unit(of typeName: String) -> String {
+        switch typeName {
+        case "str": "characters"
+        case "bytes", "bytearray": "bytes"
+        default: "items"
         }
     }
 

@@ -75,4 +75,11 @@ final class RecordOptionsTests: XCTestCase {
         // The venv's site-packages are library code: out of scope by default.
         XCTAssertEqual(try Harness.pode(["search", "--trace", "v", "func:hello"], in: dir).status, 1)
     }
+
+    func testAnInterpreterThatIsNotPython311IsRefused() throws {
+        let r = try Harness.pode(["record", "--python", "/bin/true", "-c", "print(1)"], in: dir)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.hasPrefix("pode: cannot use the interpreter /bin/true"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing was written")
+    }
 }
