@@ -223,6 +223,8 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
     switch (type) {
     case Q::OP_AND: case Q::OP_FILTER: op = P_AND; break;
     case Q::OP_OR: case Q::OP_SYNONYM: case Q::OP_MAX: case Q::OP_ELITE_SET: op = P_OR; block_op = Q::OP_OR; break;
+    // A block document is the union of its events: negation is decided per event only, so at
+    // block level "a AND_NOT b" keeps every block that may hold a (see the return below).
     case Q::OP_AND_NOT: op = P_AND_NOT; block_op = Q::OP_AND_NOT; break;
     case Q::OP_XOR: op = P_XOR; block_op = Q::OP_OR; break;  // a block may hold both sides
     case Q::OP_AND_MAYBE: op = P_AND_MAYBE; block_op = Q::OP_AND_MAYBE; break;
@@ -237,6 +239,7 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
     put_varint(prog, n);
     std::vector<Q> children;
     for (size_t i = 0; i < n; ++i) children.push_back(compile(q.get_subquery(i), ranges, prog));
+    if (block_op == Q::OP_AND_NOT || block_op == Q::OP_AND_MAYBE) return n ? children[0] : Q();
     // A block document has no positions: a phrase becomes AND there and is checked exactly later.
     return Q(block_op, children.begin(), children.end());
 }

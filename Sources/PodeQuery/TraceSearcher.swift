@@ -59,12 +59,31 @@ public final class TraceSearcher {
         if let field = Self.unknownField(in: text) { throw QueryError.unknownField(field) }
         let parsed: XapianQuery
         do {
-            parsed = try parser.parse(text)
+            parsed = try parser.parse(Self.negateOnlyHateTerms(text))
         } catch let e as XapianError {
             if e.isQuerySyntaxError { throw QueryError.syntax(e.message) }
             throw QueryError.unsupported(e.message)
         }
         return CompiledQuery(text: text, xapian: parsed, program: try QueryNode.decode(parsed.program))
+    }
+
+    /// Xapian's QueryParser reads a query made only of `-term`s as those terms; pode reads it as
+    /// "none of them": `-a -b` becomes `NOT (a OR b)`.
+    static func negateOnlyHateTerms(_ text: String) -> String {
+        var tokens: [String] = []
+        var current = ""
+        var inQuotes = false
+        for c in text {
+            if c == "\"" { inQuotes.toggle() }
+            if c.isWhitespace && !inQuotes {
+                if !current.isEmpty { tokens.append(current); current = "" }
+            } else {
+                current.append(c)
+            }
+        }
+        if !current.isEmpty { tokens.append(current) }
+        guard !tokens.isEmpty, tokens.allSatisfy({ $0.count > 1 && $0.hasPrefix("-") }) else { return text }
+        return "NOT (" + tokens.map { String($0.dropFirst()) }.joined(separator: " OR ") + ")"
     }
 
     /// A `name:` outside quotes whose name is not a field, if any.

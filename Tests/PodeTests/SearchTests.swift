@@ -95,6 +95,26 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(count.stdout, "6\n")
     }
 
+    func testNegationIsDecidedPerEventNotPerBlock() throws {
+        try record("""
+        def deep(n):
+            return n if n == 0 else deep(n - 1)
+        def other(k):
+            return k
+        deep(5)
+        other(1)
+
+        """)
+        func count(_ q: String) throws -> String { try Harness.pode(["search", "--trace", "trace", "--count", "--", q], in: dir).stdout }
+        XCTAssertEqual(try count("kind:call"), "8\n")  // the module, 6 x deep, other
+        XCTAssertEqual(try count("kind:call -func:deep"), "2\n")
+        XCTAssertEqual(try count("kind:call NOT func:deep"), "2\n")
+        XCTAssertEqual(try count("kind:call -func:deep -func:other"), "1\n")
+        // A query of only excluded terms means "everything but".
+        XCTAssertEqual(try count("-func:deep"), try count("NOT func:deep"))
+        XCTAssertNotEqual(try count("-func:deep"), try count("func:deep"))
+    }
+
     func testInPlaceChangesAndRebindingAreRecorded() throws {
         try record("""
         def f():
