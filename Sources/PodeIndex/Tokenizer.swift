@@ -83,13 +83,8 @@ public enum Tokenizer {
         }
     }
 
+    /// Lower-cases only when there is something to lower-case (ASCII capitals or non-ASCII).
     static func lowercased(_ s: String) -> String {
-        var ascii = true
-        for b in s.utf8 where b >= 0x80 || (b >= 0x41 && b <= 0x5A) {
-            if b >= 0x80 { ascii = false; break }
-            ascii = false
-            break
-        }
-        return ascii ? s : s.lowercased()
+        s.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) } ? s.lowercased() : s
     }
 }

@@ -52,7 +52,6 @@ final class RecordingSession: @unchecked Sendable {
     private var indexerThread: pthread_t?
     private let state = NSCondition()
     private var writerDone = false
-    private var writerError: String?
     private var finalized = false
     private var seenFiles = Set<String>()
 
@@ -99,7 +98,6 @@ final class RecordingSession: @unchecked Sendable {
         defer { state.unlock() }
         guard !reported else { return }
         reported = true
-        writerError = message
         FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
     }
 

@@ -10,9 +10,13 @@ final class Output {
     private var buffer: [UInt8] = []
     private var lastFile: String?
 
+    /// Grouped by file, as on a terminal (or whenever colour is on).
+    private let grouped: Bool
+
     init(color: Bool, json: Bool) {
         self.color = color && !json
         self.json = json
+        grouped = !json && (color || isatty(STDOUT_FILENO) == 1)
     }
 
     static func useColor(_ choice: ColorChoice) -> Bool {
@@ -24,8 +28,6 @@ final class Output {
             return isatty(STDOUT_FILENO) == 1
         }
     }
-
-    private var grouped: Bool { color || (isatty(STDOUT_FILENO) == 1 && !json) }
 
     func line(_ s: String) {
         buffer.append(contentsOf: s.utf8)
