@@ -90,10 +90,9 @@ public final class BlockIndexer {
     }
 
     private func addBlock(_ events: [Event], location: BlockLocation, definitions: Definitions) throws {
-        var terms = Set<String>()
+        let terms = Schema.blockTerms(of: events, definitions: definitions)
         var minLine = UInt32.max, maxLine: UInt32 = 0
         for e in events {
-            Schema.terms(of: e, definitions: definitions, into: &terms)
             minLine = min(minLine, e.line, e.values.isEmpty ? e.line : e.valueLine)
             maxLine = max(maxLine, e.line, e.valueLine)
         }

@@ -85,6 +85,50 @@ public enum Schema {
         }
     }
 
+    /// The union of the terms of `events` (what their block document holds), computed once per
+    /// distinct place, kind, thread, name, type and value text rather than once per event.
+    public static func blockTerms(of events: [Event], definitions: Definitions) -> Set<String> {
+        var codes = Set<UInt32>(), kinds = Set<EventKind>(), threads = Set<UInt32>()
+        var names = Set<UInt32>(), types = Set<UInt32>()
+        var texts = Set<String>()
+        for e in events {
+            codes.insert(e.code)
+            kinds.insert(e.kind)
+            threads.insert(e.thread)
+            for v in e.values {
+                if v.name >= 3 { names.insert(v.name) }
+                if v.flags.contains(.deleted) { continue }
+                types.insert(v.type)
+                texts.insert(searchText(v, typeName: definitions.typeName(v.type)))
+            }
+        }
+        var terms = Set<String>()
+        for k in kinds { terms.insert(Prefix.kind + k.name) }
+        for t in threads { terms.insert(Prefix.thread + String(t)) }
+        for c in codes {
+            guard let code = definitions.codes[c] else { continue }
+            terms.insert(Prefix.file + code.file)
+            terms.insert(Prefix.basename + baseName(code.file))
+            terms.insert(Prefix.function + code.qualname)
+            terms.insert(Prefix.function + code.name)
+        }
+        for n in names {
+            guard let name = definitions.names[n] else { continue }
+            terms.insert(Prefix.variable + name)
+            Tokenizer.forEachWord(in: name, parts: true) { terms.insert($0) }
+        }
+        for t in types {
+            let typeName = definitions.typeName(t)
+            terms.insert(Prefix.type + typeName)
+            if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
+        }
+        for text in texts {
+            terms.insert(Prefix.exactValue + text)
+            Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
+        }
+        return terms
+    }
+
     /// The terms one value contributes.
     public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
         if value.name >= 3, let name = definitions.names[value.name] {

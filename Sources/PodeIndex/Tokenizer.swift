@@ -26,6 +26,10 @@ public enum Tokenizer {
     static func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
 
     public static func forEachWord(in text: String, parts: Bool = false, _ body: (String) -> Void) {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            forEachASCIIWord(in: text, parts: parts, body)
+            return
+        }
         let scalars = Array(text.unicodeScalars)
         var i = 0
         let n = scalars.count
@@ -78,6 +82,73 @@ public enum Tokenizer {
                     let end = min(j, scalars.count)
                     if end > start { body(lowercased(String(String.UnicodeScalarView(scalars[start..<end])))) }
                     start = j + 1
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func isASCIIWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+    }
+
+    @inline(__always)
+    static func isASCIIDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// The same rules over ASCII bytes, without building scalar arrays.
+    static func forEachASCIIWord(in text: String, parts: Bool, _ body: (String) -> Void) {
+        var text = text
+        text.withUTF8 { bytes in
+            let n = bytes.count
+            var i = 0
+            var word: [UInt8] = []
+            var joins: [Int] = []
+            while i < n {
+                guard isASCIIWordByte(bytes[i]) else { i += 1; continue }
+                word.removeAll(keepingCapacity: true)
+                joins.removeAll(keepingCapacity: true)
+                while i < n {
+                    let c = bytes[i]
+                    if isASCIIWordByte(c) {
+                        word.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
+                        i += 1
+                        continue
+                    }
+                    if i + 1 < n, let last = word.last {
+                        let next = bytes[i + 1]
+                        if (c == 0x27 || c == 0x26) && isASCIIWordByte(next) && !isASCIIDigit(next) {
+                            joins.append(word.count)
+                            word.append(c)
+                            i += 1
+                            continue
+                        }
+                        if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
+                            joins.append(word.count)
+                            word.append(c)
+                            i += 1
+                            continue
+                        }
+                    }
+                    break
+                }
+                if i < n, bytes[i] == 0x2B || bytes[i] == 0x23 {
+                    let ch = bytes[i]
+                    var j = i
+                    while j < n && bytes[j] == ch && j - i < 3 { j += 1 }
+                    let count = j - i
+                    if (j == n || !isASCIIWordByte(bytes[j])) && (ch == 0x2B ? count <= 3 : count == 1) {
+                        for _ in 0..<count { word.append(ch) }
+                        i = j
+                    }
+                }
+                body(String(decoding: word, as: UTF8.self))
+                if parts && !joins.isEmpty {
+                    var start = 0
+                    for j in joins + [word.count] {
+                        let end = min(j, word.count)
+                        if end > start { body(String(decoding: word[start..<end], as: UTF8.self)) }
+                        start = j + 1
+                    }
                 }
             }
         }

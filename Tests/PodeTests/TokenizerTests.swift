@@ -45,4 +45,15 @@ final class TokenizerTests: XCTestCase {
         Tokenizer.forEachWord(in: "b'x' 3.14", parts: true) { parts.append($0) }
         XCTAssertEqual(parts, ["b'x", "b", "x", "3.14", "3", "14"])
     }
+
+    func testASCIIFastPathAgreesWithTheGeneralRules() {
+        // The general path runs for text with any non-ASCII character; appending one must not
+        // change the words of the ASCII part.
+        for text in Self.samples where text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var fast: [String] = [], general: [String] = []
+            Tokenizer.forEachWord(in: text, parts: true) { fast.append($0) }
+            Tokenizer.forEachWord(in: text + " \u{e9}", parts: true) { general.append($0) }
+            XCTAssertEqual(fast + ["\u{e9}"], general, text)
+        }
+    }
 }
