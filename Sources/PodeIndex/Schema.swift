@@ -70,6 +70,16 @@ public enum Schema {
         return Substring(path)
     }
 
+    /// Types whose every value gets an exact-value term; other values get one only when their
+    /// rendering is at most `exactTermMaxBytes` (a long container rendering is never typed).
+    static let scalarTypes: Set<String> = ["str", "bytes", "int", "float", "complex", "bool", "NoneType"]
+    public static let exactTermMaxBytes = 64
+
+    /// The exact-value term of a value whose search text is `text`, if it has one.
+    static func exactTerm(_ text: String, typeName: String) -> String? {
+        scalarTypes.contains(typeName) || text.utf8.count <= exactTermMaxBytes ? Prefix.exactValue + text : nil
+    }
+
     /// The terms of one event, exactly as its block document holds them.
     public static func terms(of event: Event, definitions: Definitions, into terms: inout Set<String>) {
         terms.insert(Prefix.kind + event.kind.name)
@@ -90,7 +100,7 @@ public enum Schema {
     public static func blockTerms(of events: [Event], definitions: Definitions) -> Set<String> {
         var codes = Set<UInt32>(), kinds = Set<EventKind>(), threads = Set<UInt32>()
         var names = Set<UInt32>(), types = Set<UInt32>()
-        var texts = Set<String>()
+        var texts = Set<String>(), exact = Set<String>()
         for e in events {
             codes.insert(e.code)
             kinds.insert(e.kind)
@@ -99,7 +109,10 @@ public enum Schema {
                 if v.name >= 3 { names.insert(v.name) }
                 if v.flags.contains(.deleted) { continue }
                 types.insert(v.type)
-                texts.insert(searchText(v, typeName: definitions.typeName(v.type)))
+                let typeName = definitions.typeName(v.type)
+                let text = searchText(v, typeName: typeName)
+                texts.insert(text)
+                if let term = exactTerm(text, typeName: typeName) { exact.insert(term) }
             }
         }
         var terms = Set<String>()
@@ -122,8 +135,8 @@ public enum Schema {
             terms.insert(Prefix.type + typeName)
             if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
         }
+        terms.formUnion(exact)
         for text in texts {
-            terms.insert(Prefix.exactValue + text)
             Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
         }
         return terms
@@ -140,7 +153,7 @@ public enum Schema {
         terms.insert(Prefix.type + typeName)
         if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
         let text = searchText(value, typeName: typeName)
-        terms.insert(Prefix.exactValue + text)
+        if let exact = exactTerm(text, typeName: typeName) { terms.insert(exact) }
         Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
     }
 

@@ -29,6 +29,13 @@ final class SchemaTests: XCTestCase {
         for e in events { Schema.terms(of: e, definitions: defs, into: &union) }
         XCTAssertEqual(Schema.blockTerms(of: events, definitions: defs), union)
         XCTAssertTrue(union.isSuperset(of: ["Kcall", "Kreturn", "H1", "F/src/app.py", "Bapp.py", "STok.run", "Srun", "Vword_count",
-                                            "Tapp.Node", "TNode", "needle", "7f3a", "it's", "14", "héllo", "Xhéllo"]))
+                                            "Tapp.Node", "TNode", "needle", "7f3a", "it's", "14", "héllo", "Xhéllo",
+                                            "X<app.Node object at 0x1> {x=3.14}"]))
+        // A long container rendering gets words but no exact-value term.
+        var long = Set<String>()
+        let list = "[" + (0..<40).map { "'item-\($0)'" }.joined(separator: ", ") + "]"
+        Schema.valueTerms(value(3, 2, list), definitions: defs, into: &long)
+        XCTAssertTrue(long.contains("item"))
+        XCTAssertFalse(long.contains { $0.hasPrefix("X") })
     }
 }
