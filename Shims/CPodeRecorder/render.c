@@ -54,6 +54,15 @@ static void put_pyrepr_of_builtin(Render *r, PyObject *o) {
     Py_DECREF(s);
 }
 
+// Appends a Python str object's text (a qualname or an attribute name); anything else is skipped.
+static void put_str_object(Render *r, PyObject *s) {
+    if (!s || !PyUnicode_Check(s)) return;
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u) put(r, u, (size_t)n);
+    else PyErr_Clear();
+}
+
 static void put_address(Render *r, PyObject *o) {
     char buf[32];
     snprintf(buf, sizeof buf, " at %p", (void *)o);
@@ -279,12 +288,7 @@ static int render_attr(void *ctx, PyObject *name, PyObject *value) {
     Render *r = a->r;
     if (r->truncated) return 0;
     put(r, a->count++ ? ", " : " {", 2);
-    if (PyUnicode_Check(name)) {
-        Py_ssize_t n;
-        const char *s = PyUnicode_AsUTF8AndSize(name, &n);
-        if (s) put(r, s, (size_t)n);
-        else PyErr_Clear();
-    }
+    put_str_object(r, name);
     put(r, "=", 1);
     render(r, value);
     return !r->truncated;
@@ -375,8 +379,7 @@ static void render(Render *r, PyObject *o) {
     else if (PyType_Check(o)) { puts_(r, "<class '"); put_type_name(r, (PyTypeObject *)o); puts_(r, "'>"); }
     else if (PyFunction_Check(o)) {
         puts_(r, "<function ");
-        PyObject *q = ((PyFunctionObject *)o)->func_qualname;
-        if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
+        put_str_object(r, ((PyFunctionObject *)o)->func_qualname);
         put_address(r, o);
         put(r, ">", 1);
     }
@@ -388,10 +391,7 @@ static void render(Render *r, PyObject *o) {
     else if (PyMethod_Check(o)) {
         PyObject *f = PyMethod_GET_FUNCTION(o), *self = PyMethod_GET_SELF(o);
         puts_(r, "<bound method ");
-        if (PyFunction_Check(f)) {
-            PyObject *q = ((PyFunctionObject *)f)->func_qualname;
-            if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
-        }
+        if (PyFunction_Check(f)) put_str_object(r, ((PyFunctionObject *)f)->func_qualname);
         puts_(r, " of <");
         put_type_name(r, Py_TYPE(self));
         puts_(r, " object");
@@ -406,8 +406,7 @@ static void render(Render *r, PyObject *o) {
     }
     else if (PyGen_Check(o) || PyCoro_CheckExact(o)) {
         puts_(r, PyGen_Check(o) ? "<generator object " : "<coroutine object ");
-        PyObject *q = ((PyGenObject *)o)->gi_qualname;
-        if (q && PyUnicode_Check(q)) { Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(q, &n); if (s) put(r, s, (size_t)n); else PyErr_Clear(); }
+        put_str_object(r, ((PyGenObject *)o)->gi_qualname);
         put_address(r, o);
         put(r, ">", 1);
     }

@@ -82,14 +82,8 @@ public enum Schema {
 
     /// The terms of one event, exactly as its block document holds them.
     public static func terms(of event: Event, definitions: Definitions, into terms: inout Set<String>) {
-        terms.insert(Prefix.kind + event.kind.name)
-        terms.insert(Prefix.thread + String(event.thread))
-        if let code = definitions.codes[event.code] {
-            terms.insert(Prefix.file + code.file)
-            terms.insert(Prefix.basename + baseName(code.file))
-            terms.insert(Prefix.function + code.qualname)
-            terms.insert(Prefix.function + code.name)
-        }
+        eventTerms(kind: event.kind, thread: event.thread, into: &terms)
+        codeTerms(event.code, definitions: definitions, into: &terms)
         for value in event.values {
             valueTerms(value, definitions: definitions, into: &terms)
         }
@@ -100,61 +94,82 @@ public enum Schema {
     public static func blockTerms(of events: [Event], definitions: Definitions) -> Set<String> {
         var codes = Set<UInt32>(), kinds = Set<EventKind>(), threads = Set<UInt32>()
         var names = Set<UInt32>(), types = Set<UInt32>()
-        var texts = Set<String>(), exact = Set<String>()
+        var texts = Set<TypedText>()
         for e in events {
             codes.insert(e.code)
             kinds.insert(e.kind)
             threads.insert(e.thread)
             for v in e.values {
-                if v.name >= 3 { names.insert(v.name) }
+                names.insert(v.name)
                 if v.flags.contains(.deleted) { continue }
                 types.insert(v.type)
                 let typeName = definitions.typeName(v.type)
-                let text = searchText(v, typeName: typeName)
-                texts.insert(text)
-                if let term = exactTerm(text, typeName: typeName) { exact.insert(term) }
+                texts.insert(TypedText(text: searchText(v, typeName: typeName), typeName: typeName))
             }
         }
         var terms = Set<String>()
-        for k in kinds { terms.insert(Prefix.kind + k.name) }
+        for k in kinds { eventTerms(kind: k, thread: nil, into: &terms) }
         for t in threads { terms.insert(Prefix.thread + String(t)) }
-        for c in codes {
-            guard let code = definitions.codes[c] else { continue }
-            terms.insert(Prefix.file + code.file)
-            terms.insert(Prefix.basename + baseName(code.file))
-            terms.insert(Prefix.function + code.qualname)
-            terms.insert(Prefix.function + code.name)
-        }
-        for n in names {
-            guard let name = definitions.names[n] else { continue }
-            terms.insert(Prefix.variable + name)
-            Tokenizer.forEachWord(in: name, parts: true) { terms.insert($0) }
-        }
-        for t in types {
-            let typeName = definitions.typeName(t)
-            terms.insert(Prefix.type + typeName)
-            if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
-        }
-        terms.formUnion(exact)
-        for text in texts {
-            Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
-        }
+        for c in codes { codeTerms(c, definitions: definitions, into: &terms) }
+        for n in names { nameTerms(n, definitions: definitions, into: &terms) }
+        for t in types { typeTerms(definitions.typeName(t), into: &terms) }
+        for t in texts { textTerms(t.text, typeName: t.typeName, into: &terms) }
         return terms
     }
 
     /// The terms one value contributes.
     public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
-        if value.name >= 3, let name = definitions.names[value.name] {
-            terms.insert(Prefix.variable + name)
-            Tokenizer.forEachWord(in: name, parts: true) { terms.insert($0) }
-        }
+        nameTerms(value.name, definitions: definitions, into: &terms)
         if value.flags.contains(.deleted) { return }
         let typeName = definitions.typeName(value.type)
+        typeTerms(typeName, into: &terms)
+        textTerms(searchText(value, typeName: typeName), typeName: typeName, into: &terms)
+    }
+
+    // One helper per fact: terms(of:) and blockTerms(of:) must produce the same terms.
+
+    private struct TypedText: Hashable { let text: String; let typeName: String }
+
+    private static func eventTerms(kind: EventKind, thread: UInt32?, into terms: inout Set<String>) {
+        terms.insert(Prefix.kind + kind.name)
+        if let thread { terms.insert(Prefix.thread + String(thread)) }
+    }
+
+    private static func codeTerms(_ id: UInt32, definitions: Definitions, into terms: inout Set<String>) {
+        guard let code = definitions.codes[id] else { return }
+        terms.insert(Prefix.file + code.file)
+        terms.insert(Prefix.basename + baseName(code.file))
+        terms.insert(Prefix.function + code.qualname)
+        terms.insert(Prefix.function + code.name)
+    }
+
+    /// A variable's name: exact, and as words. Reserved ids (return value, exception, yield) have none.
+    private static func nameTerms(_ id: UInt32, definitions: Definitions, into terms: inout Set<String>) {
+        guard id >= 3, let name = definitions.names[id] else { return }
+        terms.insert(Prefix.variable + name)
+        Tokenizer.forEachWord(in: name, parts: true) { terms.insert($0) }
+    }
+
+    private static func typeTerms(_ typeName: String, into terms: inout Set<String>) {
         terms.insert(Prefix.type + typeName)
         if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
-        let text = searchText(value, typeName: typeName)
+    }
+
+    private static func textTerms(_ text: String, typeName: String, into terms: inout Set<String>) {
         if let exact = exactTerm(text, typeName: typeName) { terms.insert(exact) }
         Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
+    }
+
+    /// Whether `term` carries a field prefix (prefixes are single ASCII capitals; words never are).
+    public static func isPrefixed(_ term: String) -> Bool {
+        guard let first = term.utf8.first else { return false }
+        return first >= 0x41 && first <= 0x5A
+    }
+
+    /// Whether a term (or wildcard pattern) is about values: a word, a variable, a type or a value.
+    public static func isValueTerm(_ term: String) -> Bool {
+        guard isPrefixed(term), let p = term.first else { return true }
+        return [Prefix.variable, Prefix.type, Prefix.exactValue].contains(String(p))
     }
 
     /// Decodes a Python string literal as pode renders it ('...' or "..." with backslash

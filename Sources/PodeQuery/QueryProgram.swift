@@ -88,12 +88,9 @@ struct EventFacts {
         case .phrase(let window, let words): return wordLists.contains { Self.phrase(words, in: $0, window: window, ordered: true) }
         case .near(let window, let words): return wordLists.contains { Self.phrase(words, in: $0, window: window, ordered: false) }
         case .wildcard(let pattern):
-            let prefixed = pattern.first.map { $0.isASCII && $0.isUppercase } ?? false
-            return terms.contains { t in
-                guard t.hasPrefix(pattern) else { return false }
-                // An unprefixed pattern never matches a prefixed term.
-                return prefixed || !(t.first.map { $0.isASCII && $0.isUppercase } ?? false)
-            }
+            let prefixed = Schema.isPrefixed(pattern)
+            // An unprefixed pattern never matches a prefixed term.
+            return terms.contains { $0.hasPrefix(pattern) && (prefixed || !Schema.isPrefixed($0)) }
         case .range(let tag, let lo, let hi):
             switch tag {
             case Schema.RangeTag.seq: return seq >= lo && seq <= hi

@@ -197,12 +197,7 @@ public final class TraceSearcher {
     static func mentionsValues(_ node: QueryNode) -> Bool {
         switch node {
         case .nothing, .all, .range: return false
-        case .term(let t):
-            guard let p = t.first, p.isASCII, p.isUppercase else { return true }
-            return [Schema.Prefix.variable, Schema.Prefix.type, Schema.Prefix.exactValue].contains(String(p))
-        case .wildcard(let t):
-            guard let p = t.first, p.isASCII, p.isUppercase else { return true }
-            return [Schema.Prefix.variable, Schema.Prefix.type, Schema.Prefix.exactValue].contains(String(p))
+        case .term(let t), .wildcard(let t): return Schema.isValueTerm(t)
         case .phrase, .near: return true
         case .and(let k), .or(let k), .andNot(let k), .xor(let k), .andMaybe(let k): return k.contains(where: mentionsValues)
         }

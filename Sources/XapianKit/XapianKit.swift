@@ -16,6 +16,18 @@ public struct XapianError: Error, CustomStringConvertible, Sendable {
     public var isQuerySyntaxError: Bool { type == "QueryParserError" }
 }
 
+/// Passes a string's UTF-8 bytes (which may hold NUL) as a C pointer and length.
+@inline(__always)
+func withCChars<T>(_ string: String, _ body: (UnsafePointer<CChar>, Int) throws -> T) rethrows -> T {
+    var s = string
+    return try s.withUTF8 { buf in
+        try buf.withMemoryRebound(to: CChar.self) { chars in
+            guard let base = chars.baseAddress else { return try "".withCString { try body($0, 0) } }
+            return try body(base, chars.count)
+        }
+    }
+}
+
 /// Calls `body` with a fresh error record and throws if the C shim reported a failure.
 @inline(__always)
 func checked<T>(_ operation: @autoclosure () -> String, _ body: (UnsafeMutablePointer<CXapianError>) -> T) throws -> T {
@@ -43,8 +55,7 @@ public final class XapianDocument {
     deinit { cxapian_doc_free(handle) }
 
     public func addTerm(_ term: String) {
-        var t = term
-        t.withUTF8 { cxapian_doc_add_term(handle, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        withCChars(term) { cxapian_doc_add_term(handle, $0, $1) }
     }
 
     public func setValue(_ slot: UInt32, _ value: [UInt8]) {
@@ -113,11 +124,8 @@ public final class WritableXapianDatabase {
 
     public func setMetadata(_ key: String, _ value: String) throws {
         let h = try live()
-        var v = value
-        try v.withUTF8 { buf in
-            try checked("setting metadata \(key) in \(path)") {
-                cxapian_wdb_set_metadata(h, key, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), buf.count, $0)
-            }
+        try withCChars(value) { p, n in
+            try checked("setting metadata \(key) in \(path)") { cxapian_wdb_set_metadata(h, key, p, n, $0) }
         }
     }
 
@@ -193,11 +201,8 @@ public final class XapianDatabase {
 
     /// Documents that hold exactly `term`, in docid order.
     public func documents(withTerm term: String) throws -> [UInt32] {
-        var t = term
-        let h = try t.withUTF8 { buf in
-            try checked("looking up a term in \(path)") {
-                cxapian_search_term(handle, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), buf.count, $0)
-            }
+        let h = try withCChars(term) { p, n in
+            try checked("looking up a term in \(path)") { cxapian_search_term(handle, p, n, $0) }
         }
         return XapianMatches(handle: h!, facetSlots: []).docids
     }
