@@ -9,6 +9,9 @@ public struct TraceMetadata: Codable, Sendable {
     public var python: String
     public var pid: Int32
     public var started: Date
+    /// When the program itself finished (before the last events were indexed).
+    public var programEnded: Date?
+    /// When the trace was complete: every event written and indexed.
     public var ended: Date?
     /// The process exit status, when the run ended through exit().
     public var exitStatus: Int32?

@@ -52,6 +52,8 @@ final class RecordingSession: @unchecked Sendable {
     private var indexerThread: pthread_t?
     private let state = NSCondition()
     private var writerDone = false
+    private var indexerDone = false
+    private var indexedEvents: UInt64 = 0
     private var finalized = false
     private var seenFiles = Set<String>()
 
@@ -133,13 +135,40 @@ final class RecordingSession: @unchecked Sendable {
                 if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
                 let done = writerDone
                 state.unlock()
-                try indexer.indexAvailable(final: done)
+                let added = try indexer.indexAvailable(final: done)
+                state.lock()
+                indexedEvents += UInt64(added)
+                state.unlock()
                 if done { break }
             }
             try indexer.close()
         } catch {
             reportOnce("pode: indexing stopped: \(error) (the event log is intact; searches scan what is not indexed)")
         }
+        state.lock()
+        indexerDone = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Waits for the indexer to finish after the program ended; on a terminal, a progress
+    /// line on stderr says how far it is when that takes more than a moment (then is erased).
+    private func waitForIndexer() {
+        let showProgress = isatty(STDERR_FILENO) == 1
+        let total = pode_recorder_event_count()
+        let start = Date()
+        var shown = false
+        state.lock()
+        while !indexerDone && indexerThread != nil {
+            _ = state.wait(until: Date().addingTimeInterval(0.2))
+            guard showProgress, !indexerDone, Date().timeIntervalSince(start) > 0.5, total > 0 else { continue }
+            let percent = min(100, indexedEvents * 100 / total)
+            let line = "\rpode: indexing the trace: \(percent)% (\(indexedEvents) of \(total) events)"
+            FileHandle.standardError.write(line.data(using: .utf8)!)
+            shown = true
+        }
+        state.unlock()
+        if shown { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
     }
 
     func startThreads() {
@@ -173,8 +202,10 @@ final class RecordingSession: @unchecked Sendable {
         state.lock()
         if finalized { state.unlock(); return }
         finalized = true
+        metadata.programEnded = Date()
         state.unlock()
         if let t = writerThread { pthread_join(t, nil) }
+        waitForIndexer()
         if let t = indexerThread { pthread_join(t, nil) }
         writer.close()
         state.lock()
