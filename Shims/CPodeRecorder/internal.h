@@ -71,8 +71,10 @@ typedef struct PodeRenderOptions {
 /// (PODE_VALUE_TRUNCATED) and sets *full_len to the object's length where it has one.
 int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len);
 
-/// A cheap fingerprint of what the bounded rendering of `o` would show; never 0.
-uint64_t pode_fingerprint(PyObject *o, uint32_t limit);
+/// A cheap fingerprint of what the bounded rendering of `o` would show; never 0. Sets *shared
+/// (when given) to whether `o` or a mutable object inside it has more than the one reference
+/// that holds it (so could be changed through another name).
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit, int *shared);
 
 /// The type's display name: "int" for builtins, "module.Qualname" for classes.
 void pode_type_name(PyTypeObject *t, PodeBuf *out);

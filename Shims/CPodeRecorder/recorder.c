@@ -40,6 +40,11 @@ static void (*exit_status_callback)(int);
 static int stopped;
 static pid_t recorder_pid;  // the recording process: a forked child must not finish its trace
 
+// Bumped on every Python call (in or out of scope) and whenever another thread records: while it
+// is unchanged, only the frame's own bytecode can have changed its containers.
+static uint64_t call_epoch = 1;
+static void *last_thread;
+
 uint64_t pode_recorder_event_count(void) { return atomic_load(&event_count); }
 uint64_t pode_recorder_wait_count(void) { return pode_ring_waits(); }
 
@@ -122,6 +127,11 @@ typedef struct CodeInfo {
     int nslots, nargs;
     uint32_t *slot_names;  // name id per localsplus slot
     uint8_t *slot_flags;   // 1 = skip (hidden), 2 = cell or free variable
+    // The local slots each line's bytecode names (bit min(slot, 63)), from first_line on;
+    // no_line_refs are those named by instructions without a line (run as part of any line).
+    int first_line, nlines;
+    uint64_t *line_refs;
+    uint64_t no_line_refs;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -129,7 +139,51 @@ static void free_code_info(void *p) {
     if (!ci) return;
     free(ci->slot_names);
     free(ci->slot_flags);
+    free(ci->line_refs);
     free(ci);
+}
+
+static inline uint64_t slot_bit(int slot) { return 1ull << (slot < 63 ? slot : 63); }
+
+// Which local slots each line of `code` loads, stores or deletes (from the unspecialised
+// bytecode). A container local that its line does not name, while no other Python code ran,
+// cannot have changed unless another reference to it exists (see Slot.shared).
+static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
+    PyObject *bytes = PyCode_GetCode(code);
+    if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
+    const uint8_t *ops = (const uint8_t *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t n = PyBytes_GET_SIZE(bytes);
+    int lo = INT32_MAX, hi = -1;
+    for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
+        int line = PyCode_Addr2Line(code, (int)i);
+        if (line < 0) continue;
+        if (line < lo) lo = line;
+        if (line > hi) hi = line;
+    }
+    if (hi < lo || hi - lo > 100000) { Py_DECREF(bytes); return; }
+    ci->line_refs = calloc((size_t)(hi - lo + 1), sizeof *ci->line_refs);
+    if (!ci->line_refs) { Py_DECREF(bytes); return; }
+    ci->first_line = lo;
+    ci->nlines = hi - lo + 1;
+    uint32_t ext = 0;
+    for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
+        int op = ops[i];
+        uint32_t arg = ext | ops[i + 1];
+        ext = op == EXTENDED_ARG ? arg << 8 : 0;
+        switch (op) {
+        case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case MAKE_CELL: case LOAD_CLOSURE:
+        case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF: case LOAD_CLASSDEREF: {
+            int line = PyCode_Addr2Line(code, (int)i);
+            uint64_t bit = slot_bit((int)arg);
+            if (line < 0) ci->no_line_refs |= bit;
+            else ci->line_refs[line - lo] |= bit;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    Py_DECREF(bytes);
 }
 
 static int glob_match(char **globs, int n, const char *path) {
@@ -182,6 +236,7 @@ static CodeInfo *code_info(PyCodeObject *code) {
             if (s[0] == '.') ci->slot_flags[i] |= 1;
             if (kind & (CO_FAST_CELL | CO_FAST_FREE)) ci->slot_flags[i] |= 2;
         }
+        if (ci->optimized) compute_line_refs(ci, code);
         Py_ssize_t n;
         const char *qual = PyUnicode_AsUTF8AndSize(code->co_qualname, &n);
         if (!qual) { PyErr_Clear(); qual = "?"; n = 1; }
@@ -204,7 +259,9 @@ static CodeInfo *code_info(PyCodeObject *code) {
 }
 
 // ---- activations and threads ----------------------------------------------------------------
-typedef struct Slot { PyObject *ptr; uint64_t fp; } Slot;
+// What a local held at its last check: the object, its fingerprint, and whether the object (or a
+// mutable one inside it) is referenced from anywhere else, so could change behind the frame's back.
+typedef struct Slot { PyObject *ptr; uint64_t fp; int shared; } Slot;
 typedef struct DictSlot { PyObject *key; PyObject *ptr; uint64_t fp; uint32_t name; uint8_t mutable_; } DictSlot;
 
 typedef struct Activation {
@@ -213,6 +270,7 @@ typedef struct Activation {
     CodeInfo *code;
     uint32_t depth;
     int last_line;
+    uint64_t epoch;  // call_epoch at the last check of its locals
     Slot *slots;
     int slot_cap;
     DictSlot *dslots;
@@ -358,7 +416,7 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
 
 // Compares one binding with what was last seen; records it when it changed.
 static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, PyObject **old_ptr, uint64_t *old_fp,
-                                 int record_unchanged) {
+                                 int *shared, int record_unchanged) {
     if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
     if (!v) {
         if (*old_fp) {
@@ -372,11 +430,11 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     uint64_t f;
     if (v == *old_ptr && *old_fp) {
         if (immutable_scalar(v) && !record_unchanged) return;
-        f = pode_fingerprint(v, render_opts.limit);
+        f = pode_fingerprint(v, render_opts.limit, shared);
         if (f == *old_fp && !record_unchanged) return;
         flags = f == *old_fp ? 0 : PODE_VALUE_MUTATED;
     } else {
-        f = pode_fingerprint(v, render_opts.limit);
+        f = pode_fingerprint(v, render_opts.limit, shared);
         if (*old_fp && f == *old_fp && immutable_scalar(v) && !record_unchanged) { *old_ptr = v; return; }
         flags = *old_fp ? PODE_VALUE_REBOUND : 0;
     }
@@ -402,7 +460,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         for (int i = 0; i < a->ndslots; i++) {
             DictSlot *s = &a->dslots[i];
             if (!s->mutable_ || !s->ptr) continue;
-            check_binding(t, count, s->name, s->ptr, &s->ptr, &s->fp, 0);
+            check_binding(t, count, s->name, s->ptr, &s->ptr, &s->fp, NULL, 0);
         }
         return;
     }
@@ -434,9 +492,9 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         s->mutable_ = !immutable_scalar(v);
         if (initial) {
             s->ptr = v;
-            s->fp = pode_fingerprint(v, render_opts.limit);
+            s->fp = pode_fingerprint(v, render_opts.limit, NULL);
         } else {
-            check_binding(t, count, s->name, v, &s->ptr, &s->fp, 0);
+            check_binding(t, count, s->name, v, &s->ptr, &s->fp, NULL, 0);
         }
     }
 }
@@ -452,6 +510,14 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         return;
     }
     PyObject **locals = f->localsplus;
+    // Unless other Python code ran since the last check, a container that the last line did not
+    // name and that nothing else references is unchanged: skip its fingerprint.
+    uint64_t refs = ~0ull;
+    if (!call && a->epoch == call_epoch && ci->line_refs) {
+        int k = a->last_line - ci->first_line;
+        if (k >= 0 && k < ci->nlines) refs = ci->line_refs[k] | ci->no_line_refs;
+    }
+    a->epoch = call_epoch;
     for (int i = 0; i < ci->nslots; i++) {
         uint8_t fl = ci->slot_flags[i];
         if (fl & 1) continue;
@@ -460,11 +526,12 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         Slot *s = &a->slots[i];
         if (call) {
             if (!v) continue;
-            if (i < ci->nargs) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, 1);
-            else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit); }
+            if (i < ci->nargs) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 1);
+            else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit, &s->shared); }
             continue;
         }
-        check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, 0);
+        if (v == s->ptr && !s->shared && !(refs & slot_bit(i))) continue;
+        check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 0);
     }
 }
 
@@ -511,6 +578,7 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     (void)obj;
     if (!recording) return 0;
     if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN && what != PyTrace_EXCEPTION) return 0;
+    if (what == PyTrace_CALL) call_epoch++;
     PyCodeObject *code = frame->f_frame->f_code;
     CodeInfo *ci = code_info(code);
     if (!ci || !ci->in_scope) {
@@ -518,6 +586,10 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
         return 0;
     }
     ThreadRec *t = thread_rec();
+    if ((void *)t != last_thread) {
+        last_thread = t;
+        call_epoch++;
+    }
     int nvalues = 0;
     t->values.len = 0;
     switch (what) {

@@ -93,7 +93,50 @@ void pode_type_name(PyTypeObject *t, PodeBuf *out) {
     pode_buf_bytes(out, t->tp_name, strlen(t->tp_name));
 }
 
+// Display names of the types rendered so far, keyed by type (each held by a reference, so an
+// address is never reused for another type): objects render without a dict lookup each time.
+typedef struct TypeName { PyTypeObject *type; char *name; size_t len; } TypeName;
+static TypeName *type_names;
+static size_t type_names_cap, type_names_count;
+
+static inline size_t type_slot(PyTypeObject *t, size_t cap) {
+    uint64_t x = (uint64_t)(uintptr_t)t;
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
+    return (size_t)x & (cap - 1);
+}
+
+static const TypeName *cached_type_name(PyTypeObject *t) {
+    if (type_names_cap) {
+        for (size_t j = type_slot(t, type_names_cap); type_names[j].type; j = (j + 1) & (type_names_cap - 1))
+            if (type_names[j].type == t) return &type_names[j];
+    }
+    if ((type_names_count + 1) * 2 > type_names_cap) {
+        size_t cap = type_names_cap ? type_names_cap * 2 : 64;
+        TypeName *table = calloc(cap, sizeof *table);
+        if (!table) return NULL;
+        for (size_t i = 0; i < type_names_cap; i++) {
+            if (!type_names[i].type) continue;
+            size_t j = type_slot(type_names[i].type, cap);
+            while (table[j].type) j = (j + 1) & (cap - 1);
+            table[j] = type_names[i];
+        }
+        free(type_names);
+        type_names = table;
+        type_names_cap = cap;
+    }
+    PodeBuf name = {0};
+    pode_type_name(t, &name);
+    size_t j = type_slot(t, type_names_cap);
+    while (type_names[j].type) j = (j + 1) & (type_names_cap - 1);
+    Py_INCREF(t);
+    type_names[j] = (TypeName){t, (char *)name.data, name.len};
+    type_names_count++;
+    return &type_names[j];
+}
+
 static void put_type_name(Render *r, PyTypeObject *t) {
+    const TypeName *n = cached_type_name(t);
+    if (n) { put(r, n->name, n->len); return; }
     PodeBuf tmp = {0};
     pode_type_name(t, &tmp);
     put(r, (const char *)tmp.data, tmp.len);
@@ -162,9 +205,13 @@ static void render_int(Render *r, PyObject *o) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (!overflow && !(v == -1 && PyErr_Occurred())) {
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%lld", v);
-        put(r, buf, (size_t)n);
+        // Digits written backwards: no printf on the hot path.
+        char buf[24];
+        char *p = buf + sizeof buf;
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+        do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+        if (v < 0) *--p = '-';
+        put(r, p, (size_t)(buf + sizeof buf - p));
         return;
     }
     PyErr_Clear();
@@ -216,11 +263,12 @@ static void render_set(Render *r, PyObject *s, int frozen) {
     if (n == 0) { puts_(r, frozen ? "frozenset()" : "set()"); return; }
     if (frozen) puts_(r, "frozenset(");
     put(r, "{", 1);
-    Py_ssize_t pos = 0;
-    PyObject *k;
-    Py_hash_t h;
+    // The table in order, as iteration visits it.
+    PySetObject *so = (PySetObject *)s;
     int first = 1;
-    while (!r->truncated && _PySet_NextEntry(s, &pos, &k, &h)) {
+    for (Py_ssize_t i = 0; i <= so->mask && !r->truncated; i++) {
+        PyObject *k = so->table[i].key;
+        if (!k || k == _PySet_Dummy) continue;
         if (!first) put(r, ", ", 2);
         first = 0;
         render(r, k);
@@ -229,8 +277,10 @@ static void render_set(Render *r, PyObject *s, int frozen) {
     if (frozen) put(r, ")", 1);
 }
 
-// Iterates an object's instance attributes without materializing a managed dict.
-typedef int (*AttrVisitor)(void *ctx, PyObject *name, PyObject *value);
+// Iterates an object's instance attributes without materializing a managed dict. An attribute
+// is named by a str object (dict-held) or by a C string (a __slots__ member); either pointer is
+// stable while the object's type lives.
+typedef int (*AttrVisitor)(void *ctx, PyObject *name, const char *slot_name, PyObject *value);
 
 static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
     PyTypeObject *t = Py_TYPE(o);
@@ -242,7 +292,7 @@ static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
             PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
             for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
                 PyObject *v = values->values[i];
-                if (v && entries[i].me_key && !visit(ctx, entries[i].me_key, v)) return;
+                if (v && entries[i].me_key && !visit(ctx, entries[i].me_key, NULL, v)) return;
             }
             return;
         }
@@ -251,7 +301,7 @@ static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
             Py_ssize_t pos = 0;
             PyObject *k, *v;
             while (PyDict_Next(dict, &pos, &k, &v))
-                if (!visit(ctx, k, v)) return;
+                if (!visit(ctx, k, NULL, v)) return;
         }
         return;
     }
@@ -261,7 +311,7 @@ static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
             Py_ssize_t pos = 0;
             PyObject *k, *v;
             while (PyDict_Next(dict, &pos, &k, &v))
-                if (!visit(ctx, k, v)) return;
+                if (!visit(ctx, k, NULL, v)) return;
         }
     }
     // __slots__ of Python classes: object members stored at fixed offsets.
@@ -272,23 +322,20 @@ static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
             if (m->type != T_OBJECT_EX || (m->flags & READONLY)) continue;
             PyObject *v = *(PyObject **)((char *)o + m->offset);
             if (!v) continue;
-            PyObject *name = PyUnicode_FromString(m->name);
-            if (!name) { PyErr_Clear(); return; }
-            int go_on = visit(ctx, name, v);
-            Py_DECREF(name);
-            if (!go_on) return;
+            if (!visit(ctx, NULL, m->name, v)) return;
         }
     }
 }
 
 typedef struct AttrRender { Render *r; int count; } AttrRender;
 
-static int render_attr(void *ctx, PyObject *name, PyObject *value) {
+static int render_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *value) {
     AttrRender *a = ctx;
     Render *r = a->r;
     if (r->truncated) return 0;
     put(r, a->count++ ? ", " : " {", 2);
-    put_str_object(r, name);
+    if (name) put_str_object(r, name);
+    else puts_(r, slot_name);
     put(r, "=", 1);
     render(r, value);
     return !r->truncated;
@@ -440,7 +487,9 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
     return h * 0xff51afd7ed558ccdull;
 }
 
-typedef struct Fp { int budget; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
+// The budget counts bytes of rendering, each charge a lower bound of what render() writes for
+// that part: once it is spent, nothing further can show in the (limit-bounded) rendering.
+typedef struct Fp { long budget; int shared; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
 
 static uint64_t fp(Fp *f, PyObject *o);
 
@@ -457,34 +506,38 @@ static uint64_t fp_bytes(const unsigned char *s, size_t n) {
     return mix(h, w);
 }
 
-static int fp_attr(void *ctx, PyObject *name, PyObject *value) {
+static int fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *value) {
     void **c = ctx;
     Fp *f = c[0];
     uint64_t *h = c[1];
-    *h = mix(mix(*h, (uint64_t)(uintptr_t)name), fp(f, value));
+    f->budget -= 3;  // ", " or " {", then "="
+    *h = mix(mix(*h, name ? (uint64_t)(uintptr_t)name : (uint64_t)(uintptr_t)slot_name), fp(f, value));
     return f->budget > 0;
 }
 
 static uint64_t fp(Fp *f, PyObject *o) {
-    if (--f->budget < 0) return 1;
+    if (f->budget <= 0) return 1;
+    f->budget -= 2;  // the separator before an item, or a container's brackets
     PyTypeObject *t = Py_TYPE(o);
     if (t == &PyLong_Type) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-        if (!overflow && !(v == -1 && PyErr_Occurred())) return mix(1, (uint64_t)v);
+        if (!overflow && !(v == -1 && PyErr_Occurred())) { f->budget -= 1; return mix(1, (uint64_t)v); }
         PyErr_Clear();
         Py_hash_t h = PyObject_Hash(o);  // exact int: builtin hash, no user code
         if (h == -1) PyErr_Clear();
         return mix(2, (uint64_t)h);
     }
-    if (t == &PyFloat_Type) { double d = PyFloat_AS_DOUBLE(o); uint64_t b; memcpy(&b, &d, 8); return mix(3, b); }
+    if (t == &PyFloat_Type) { double d = PyFloat_AS_DOUBLE(o); uint64_t b; memcpy(&b, &d, 8); f->budget -= 3; return mix(3, b); }
     if (t == &PyUnicode_Type) {
         Py_hash_t cached = ((PyASCIIObject *)o)->hash;
         size_t n = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
         uint64_t h = mix(4, (uint64_t)PyUnicode_GET_LENGTH(o));
+        f->budget -= PyUnicode_GET_LENGTH(o);
         if (cached != -1) return mix(h, (uint64_t)cached);
         return mix(h, fp_bytes(PyUnicode_DATA(o), n));
     }
+    if (t == &PyBytes_Type) f->budget -= PyBytes_GET_SIZE(o) + 1;
     if (t == &PyBytes_Type) return mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
     if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
         return mix(6, (uint64_t)(uintptr_t)o);
@@ -493,6 +546,7 @@ static uint64_t fp(Fp *f, PyObject *o) {
         if (f->stack[i] == o) return 7;
     if (f->depth >= MAX_DEPTH) return 8;
     f->stack[f->depth++] = o;
+    if (Py_REFCNT(o) > 1 && t != &PyTuple_Type && t != &PyFrozenSet_Type) f->shared = 1;
     uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
     h = mix(h, (uint64_t)(uintptr_t)o);
     if (PyList_Check(o) || PyTuple_Check(o)) {
@@ -506,14 +560,18 @@ static uint64_t fp(Fp *f, PyObject *o) {
         PyObject *k, *v;
         while (f->budget > 0 && PyDict_Next(o, &pos, &k, &v)) h = mix(mix(h, fp(f, k)), fp(f, v));
     } else if (PyAnySet_Check(o)) {
-        h = mix(h, (uint64_t)PySet_GET_SIZE(o));
-        Py_ssize_t pos = 0;
-        PyObject *k;
-        Py_hash_t kh;
-        while (f->budget-- > 0 && _PySet_NextEntry(o, &pos, &k, &kh)) h = mix(h, (uint64_t)kh);
+        // The table read directly: an entry's hash is all the fingerprint needs.
+        PySetObject *so = (PySetObject *)o;
+        h = mix(h, (uint64_t)so->used);
+        for (Py_ssize_t i = 0; i <= so->mask && f->budget > 0; i++) {
+            PyObject *k = so->table[i].key;
+            if (k && k != _PySet_Dummy) { f->budget--; h = mix(h, (uint64_t)so->table[i].hash); }
+        }
     } else if (PyByteArray_Check(o)) {
         h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o)));
     } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
+        // "<Name object at 0x...>", or "Name(" and ")" for an exception
+        f->budget -= (long)strlen(t->tp_name) + (PyExceptionInstance_Check(o) ? 2 : 16);
         void *ctx[2] = {f, &h};
         visit_attributes(o, fp_attr, ctx);
         if (PyExceptionInstance_Check(o)) {
@@ -525,9 +583,10 @@ static uint64_t fp(Fp *f, PyObject *o) {
     return h ? h : 1;
 }
 
-uint64_t pode_fingerprint(PyObject *o, uint32_t limit) {
-    Fp f = {.budget = (int)(limit / 2 + 8), .depth = 0};
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit, int *shared) {
+    Fp f = {.budget = (long)limit + 8, .shared = 0, .depth = 0};
     uint64_t h = fp(&f, o);
+    if (shared) *shared = f.shared;
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;
 }

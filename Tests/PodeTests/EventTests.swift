@@ -56,6 +56,57 @@ final class EventTests: XCTestCase {
         ])
     }
 
+    /// The recorder skips fingerprinting containers a line did not name; every other way a
+    /// container can change must still be seen at the line that changed it.
+    func testInPlaceChangesThroughAliasesCalleesAndNesting() throws {
+        let got = try events("""
+        G = []
+
+        def grow(x):
+            x.append('callee')
+
+        def main():
+            a = []
+            b = a
+            b.append('alias')
+            rows = [[]]
+            row = rows[0]
+            row.append('nested')
+            c = []
+            grow(c)
+            g = G
+            G.append('global')
+            d = {}
+            d['k'] = 1
+            s = set()
+            other = 1
+            s.add(2)
+            return len(a) + len(rows) + len(c) + len(g) + len(d) + other
+
+        main()
+
+        """, query: "func:main kind:line OR func:main kind:return")
+        let values = got.map { $0.split(separator: " ", maxSplits: 3).dropFirst(3).first.map(String.init) ?? "" }
+        XCTAssertEqual(values.filter { !$0.isEmpty }, [
+            "a=[]",
+            "b=[]",
+            "a=['alias'] b=['alias']",
+            "rows=[[]]",
+            "row=[]",
+            "rows=[['nested']] row=['nested']",
+            "c=[]",
+            "c=['callee']",
+            "g=[]",
+            "g=['global']",
+            "d={}",
+            "d={'k': 1}",
+            "s=set()",
+            "other=1",
+            "s={2}",
+            "<return>=6",
+        ])
+    }
+
     func testCallbacksFromLibraryCodeAreRecorded() throws {
         let got = try events("""
         import copy
