@@ -2,6 +2,7 @@
 #include "cxapian.h"
 
 #include <xapian.h>
+#include <cctype>
 
 #include <cstdlib>
 #include <cstring>
@@ -175,6 +176,24 @@ struct Compiled {
     Xapian::Query block_query;
 };
 
+// Block documents leave out the exact-value term ("X" + text) of a value that is one ASCII word
+// (letters, digits, '_'): the lower-cased word stands for it there (PodeIndex's
+// Schema.isSingleASCIIWord says the same).
+bool is_ascii_word(const std::string &s, size_t from) {
+    if (s.size() <= from) return false;
+    for (size_t i = from; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (!(std::isalnum(c) || c == '_') || c >= 0x80) return false;
+    }
+    return true;
+}
+
+std::string lower_ascii(const std::string &s, size_t from) {
+    std::string out = s.substr(from);
+    for (auto &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
 // Walks a parsed query once, producing both the per-event verifier program and the
 // block-level Xapian query.
 Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &ranges, std::string &prog) {
@@ -203,12 +222,19 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
         }
         prog += static_cast<char>(P_TERM);
         put_bytes(prog, term);
+        if (term[0] == 'X' && is_ascii_word(term, 1)) return Q(index_form(lower_ascii(term, 1)));
         return Q(index_form(term));
     }
     case Q::OP_WILDCARD: {
         std::string pattern = wildcard_pattern(q);
         prog += static_cast<char>(P_WILDCARD);
         put_bytes(prog, pattern);
+        if (!pattern.empty() && pattern[0] == 'X') {
+            // A single-word value has no X term in block documents: look for its word too.
+            Q word = pattern.size() == 1 ? Q::MatchAll
+                     : is_ascii_word(pattern, 1) ? Q(Q::OP_WILDCARD, index_form(lower_ascii(pattern, 1))) : Q();
+            return Q(Q::OP_OR, Q(Q::OP_WILDCARD, index_form(pattern)), word);
+        }
         return Q(Q::OP_WILDCARD, index_form(pattern));
     }
     case Q::OP_SCALE_WEIGHT:
@@ -269,17 +295,25 @@ struct CXapianMatches {
 
 extern "C" {
 
-CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err) {
+static CXapianWritableDatabase *open_writable(const char *path, int flags, CXapianError *err) {
     return guarded<CXapianWritableDatabase *>(err, nullptr, [&] {
         auto h = new CXapianWritableDatabase;
         try {
-            h->db.reset(new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN));
+            h->db.reset(new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN | flags));
         } catch (...) {
             delete h;
             throw;
         }
         return h;
     });
+}
+
+CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err) {
+    return open_writable(path, 0, err);
+}
+
+CXapianWritableDatabase *cxapian_wdb_open_unsynced(const char *path, CXapianError *err) {
+    return open_writable(path, Xapian::DB_NO_SYNC, err);
 }
 
 uint32_t cxapian_wdb_add_document(CXapianWritableDatabase *db, const CXapianDocument *doc, CXapianError *err) {
@@ -316,6 +350,21 @@ void cxapian_doc_free(CXapianDocument *doc) {
 
 void cxapian_doc_add_term(CXapianDocument *doc, const char *term, size_t len) {
     try { doc->doc.add_boolean_term(index_form(std::string(term, len))); } catch (...) {}
+}
+
+void cxapian_doc_add_terms(CXapianDocument *doc, const char *terms, size_t len) {
+    try {
+        size_t at = 0;
+        while (at + 4 <= len) {
+            const unsigned char *p = reinterpret_cast<const unsigned char *>(terms + at);
+            size_t n = static_cast<size_t>(p[0]) | static_cast<size_t>(p[1]) << 8 | static_cast<size_t>(p[2]) << 16 |
+                       static_cast<size_t>(p[3]) << 24;
+            at += 4;
+            if (n > len - at) break;
+            if (n) doc->doc.add_boolean_term(index_form(std::string(terms + at, n)));
+            at += n;
+        }
+    } catch (...) {}
 }
 
 void cxapian_doc_set_value(CXapianDocument *doc, uint32_t slot, const char *value, size_t len) {

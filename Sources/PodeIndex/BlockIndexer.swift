@@ -47,61 +47,70 @@ public final class BlockIndexer {
     /// Opens (or creates) the index of the trace in `directory`. Throws XapianError with
     /// `isLockError` when another process is indexing it.
     public init(traceDirectory directory: String, reader: LogReader) throws {
-        database = try WritableXapianDatabase(path: directory + "/" + TraceFormat.indexDirectory)
+        // Commits do not wait for the disk: the log is the truth and the index follows it.
+        database = try WritableXapianDatabase(path: directory + "/" + TraceFormat.indexDirectory, synced: false)
         self.reader = reader
         let existing = try XapianDatabase(path: directory + "/" + TraceFormat.indexDirectory)
         indexedUpTo = Int(try existing.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
         try database.setMetadata(Schema.Metadata.formatVersion, String(TraceFormat.version))
     }
 
+    /// Blocks between commits: bounds the memory Xapian holds for uncommitted postings.
+    static let blocksPerCommit = 64
+
     /// Indexes whole blocks of what the log holds now; with `final`, the last partial block too.
-    /// Commits when anything was added. Returns the number of events indexed.
+    /// Commits every `blocksPerCommit` blocks and at the end when anything was added. Returns
+    /// the number of events indexed.
     @discardableResult
     public func indexAvailable(final: Bool) throws -> Int {
-        var pending: [LogFrame] = []
-        var pendingEvents: [Event] = []
+        var facts = BlockFacts()
+        var blockStart: Int? = nil
+        var blockEnd = 0
         var indexed = 0
+        var uncommitted = 0
         var definitions: Definitions? = nil
         func flush() throws {
-            guard let first = pending.first, let last = pending.last, !pendingEvents.isEmpty else { return }
-            if definitions == nil { definitions = try reader.definitions() }
-            try addBlock(pendingEvents, location: BlockLocation(offset: first.offset, end: last.end, eventCount: pendingEvents.count,
-                                                                 firstSeq: pendingEvents.first!.seq, lastSeq: pendingEvents.last!.seq),
+            guard let start = blockStart, !facts.isEmpty else { return }
+            // Definitions are written before the frames that use them: read them again when
+            // this block names something newer than the copy in hand.
+            if definitions == nil || !definitions!.covers(facts) { definitions = try reader.definitions() }
+            try addBlock(facts, location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
+                                                        firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
                          definitions: definitions!)
-            indexed += pendingEvents.count
-            indexedUpTo = last.end
-            pending.removeAll()
-            pendingEvents.removeAll(keepingCapacity: true)
+            indexed += facts.eventCount
+            indexedUpTo = blockEnd
+            blockStart = nil
+            facts.removeAll()
+            uncommitted += 1
+            if uncommitted >= Self.blocksPerCommit {
+                try commit()
+                uncommitted = 0
+            }
         }
         try reader.forEachFrame(from: indexedUpTo) { frame in
-            pending.append(frame)
-            try frame.payload.withUnsafeBytes {
-                try EventDecoder.decode($0, baseSeq: frame.baseSeq, baseTime: frame.baseTime, into: &pendingEvents)
-            }
-            if pendingEvents.count >= Schema.blockEvents { try flush() }
+            if blockStart == nil { blockStart = frame.offset }
+            blockEnd = frame.end
+            try frame.payload.withUnsafeBytes { try facts.add(payload: $0, baseSeq: frame.baseSeq, baseTime: frame.baseTime) }
+            if facts.eventCount >= Schema.blockEvents { try flush() }
             return true
         }
         if final { try flush() }
-        if indexed > 0 {
-            try database.setMetadata(Schema.Metadata.indexedUpTo, String(indexedUpTo))
-            try database.commit()
-        }
+        if uncommitted > 0 { try commit() }
         return indexed
     }
 
-    private func addBlock(_ events: [Event], location: BlockLocation, definitions: Definitions) throws {
-        let terms = Schema.blockTerms(of: events, definitions: definitions)
-        var minLine = UInt32.max, maxLine: UInt32 = 0
-        for e in events {
-            minLine = min(minLine, e.line, e.values.isEmpty ? e.line : e.valueLine)
-            maxLine = max(maxLine, e.line, e.valueLine)
-        }
+    private func commit() throws {
+        try database.setMetadata(Schema.Metadata.indexedUpTo, String(indexedUpTo))
+        try database.commit()
+    }
+
+    private func addBlock(_ facts: BlockFacts, location: BlockLocation, definitions: Definitions) throws {
         let doc = XapianDocument()
-        for t in terms { doc.addTerm(t) }
+        doc.addTerms(Schema.terms(of: facts, definitions: definitions))
         doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
         doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
-        doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(minLine)))
-        doc.setValue(Schema.Slot.maxLine, sortableSerialise(UInt64(maxLine)))
+        doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))
+        doc.setValue(Schema.Slot.maxLine, sortableSerialise(UInt64(facts.maxLine)))
         doc.setData(location.encoded)
         try database.add(doc)
         blocks += 1

@@ -61,8 +61,12 @@ public enum Schema {
     /// The text a value is searched by: a string's characters without quotes and escapes,
     /// otherwise its rendering.
     public static func searchText(_ value: RecordedValue, typeName: String) -> String {
-        if typeName == "str", !value.flags.contains(.truncated), let s = unquotePythonString(value.text) { return s }
-        return value.text
+        searchText(value.text, truncated: value.flags.contains(.truncated), typeName: typeName)
+    }
+
+    static func searchText(_ text: String, truncated: Bool, typeName: String) -> String {
+        if typeName == "str", !truncated, let s = unquotePythonString(text) { return s }
+        return text
     }
 
     static func baseName(_ path: String) -> Substring {
@@ -80,7 +84,17 @@ public enum Schema {
         scalarTypes.contains(typeName) || text.utf8.count <= exactTermMaxBytes ? Prefix.exactValue + text : nil
     }
 
-    /// The terms of one event, exactly as its block document holds them.
+    /// Whether `text` is one ASCII word (letters, digits, `_`): its exact-value term is then not
+    /// stored in block documents, because the word itself (lower-cased) is, and a query's
+    /// `value:WORD` looks for that word at block level (the shim's compile does the same) and
+    /// is checked exactly per event. Most values are such words (numbers above all), so this
+    /// halves the index's unique terms.
+    public static func isSingleASCIIWord(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy(Tokenizer.isASCIIWordByte)
+    }
+
+    /// The terms of one event, as the per-event check sees them (its block document holds the
+    /// same, less the exact-value terms of single words: see isSingleASCIIWord).
     public static func terms(of event: Event, definitions: Definitions, into terms: inout Set<String>) {
         eventTerms(kind: event.kind, thread: event.thread, into: &terms)
         codeTerms(event.code, definitions: definitions, into: &terms)
@@ -89,31 +103,27 @@ public enum Schema {
         }
     }
 
-    /// The union of the terms of `events` (what their block document holds), computed once per
-    /// distinct place, kind, thread, name, type and value text rather than once per event.
+    /// The union of the terms of `events` (what their block document holds).
     public static func blockTerms(of events: [Event], definitions: Definitions) -> Set<String> {
-        var codes = Set<UInt32>(), kinds = Set<EventKind>(), threads = Set<UInt32>()
-        var names = Set<UInt32>(), types = Set<UInt32>()
-        var texts = Set<TypedText>()
-        for e in events {
-            codes.insert(e.code)
-            kinds.insert(e.kind)
-            threads.insert(e.thread)
-            for v in e.values {
-                names.insert(v.name)
-                if v.flags.contains(.deleted) { continue }
-                types.insert(v.type)
-                let typeName = definitions.typeName(v.type)
-                texts.insert(TypedText(text: searchText(v, typeName: typeName), typeName: typeName))
-            }
-        }
+        var facts = BlockFacts()
+        for e in events { facts.add(e) }
+        return terms(of: facts, definitions: definitions)
+    }
+
+    /// The terms of a block, made once per distinct place, kind, thread, name, type and value
+    /// text rather than once per event.
+    public static func terms(of facts: BlockFacts, definitions: Definitions) -> Set<String> {
         var terms = Set<String>()
-        for k in kinds { eventTerms(kind: k, thread: nil, into: &terms) }
-        for t in threads { terms.insert(Prefix.thread + String(t)) }
-        for c in codes { codeTerms(c, definitions: definitions, into: &terms) }
-        for n in names { nameTerms(n, definitions: definitions, into: &terms) }
-        for t in types { typeTerms(definitions.typeName(t), into: &terms) }
-        for t in texts { textTerms(t.text, typeName: t.typeName, into: &terms) }
+        for k in facts.kindList { eventTerms(kind: k, thread: nil, into: &terms) }
+        for t in facts.threads.ids { terms.insert(Prefix.thread + String(t)) }
+        for c in facts.codes.ids { codeTerms(c, definitions: definitions, into: &terms) }
+        for n in facts.names.ids { nameTerms(n, definitions: definitions, into: &terms) }
+        for t in facts.types.ids { typeTerms(definitions.typeName(t), into: &terms) }
+        for e in facts.texts.entries {
+            let typeName = definitions.typeName(e.type)
+            textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: typeName), typeName: typeName,
+                      forIndex: true, into: &terms)
+        }
         return terms
     }
 
@@ -123,12 +133,10 @@ public enum Schema {
         if value.flags.contains(.deleted) { return }
         let typeName = definitions.typeName(value.type)
         typeTerms(typeName, into: &terms)
-        textTerms(searchText(value, typeName: typeName), typeName: typeName, into: &terms)
+        textTerms(searchText(value, typeName: typeName), typeName: typeName, forIndex: false, into: &terms)
     }
 
     // One helper per fact: terms(of:) and blockTerms(of:) must produce the same terms.
-
-    private struct TypedText: Hashable { let text: String; let typeName: String }
 
     private static func eventTerms(kind: EventKind, thread: UInt32?, into terms: inout Set<String>) {
         terms.insert(Prefix.kind + kind.name)
@@ -155,8 +163,9 @@ public enum Schema {
         if let dot = typeName.lastIndex(of: ".") { terms.insert(Prefix.type + typeName[typeName.index(after: dot)...]) }
     }
 
-    private static func textTerms(_ text: String, typeName: String, into terms: inout Set<String>) {
-        if let exact = exactTerm(text, typeName: typeName) { terms.insert(exact) }
+    /// A value text's terms; `forIndex` leaves out what block documents do not store.
+    private static func textTerms(_ text: String, typeName: String, forIndex: Bool, into terms: inout Set<String>) {
+        if !(forIndex && isSingleASCIIWord(text)), let exact = exactTerm(text, typeName: typeName) { terms.insert(exact) }
         Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
     }
 

@@ -72,42 +72,99 @@ struct ByteCursor {
     }
 
     mutating func string() throws -> String {
+        String(decoding: try bytes(), as: UTF8.self)
+    }
+
+    /// A length-prefixed run of bytes, in place.
+    mutating func bytes() throws -> UnsafeRawBufferPointer {
         let n = Int(try varint())
         guard n >= 0, offset + n <= base.count else { throw LogFormatError("string runs past the end of its record") }
         defer { offset += n }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: base[offset..<offset + n]), as: UTF8.self)
+        return UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
     }
 }
 
-/// Decodes the events of one frame payload.
+/// One event's fixed fields, as `EventDecoder.scan` reads them (its values follow).
+public struct EventHeader: Sendable {
+    public var kind: EventKind
+    public var seq: UInt64
+    public var time: UInt64
+    public var thread: UInt32
+    public var activation: UInt64
+    public var caller: UInt64
+    public var code: UInt32
+    public var line: UInt32
+    public var depth: UInt32
+    public var valueLine: UInt32
+    public var valueCount: Int
+
+    public init(kind: EventKind, seq: UInt64, time: UInt64, thread: UInt32, activation: UInt64, caller: UInt64,
+                code: UInt32, line: UInt32, depth: UInt32, valueLine: UInt32, valueCount: Int) {
+        self.kind = kind
+        self.seq = seq
+        self.time = time
+        self.thread = thread
+        self.activation = activation
+        self.caller = caller
+        self.code = code
+        self.line = line
+        self.depth = depth
+        self.valueLine = valueLine
+        self.valueCount = valueCount
+    }
+}
+
+/// One value's fields with its text still in the payload (valid during the scan callback only).
+public struct RawValue {
+    public var name: UInt32
+    public var type: UInt32
+    public var flags: ValueFlags
+    public var text: UnsafeRawBufferPointer
+    public var fullLength: UInt64
+}
+
+/// Reads frame payloads (the event layout is described in docs/trace-format.md).
 public enum EventDecoder {
-    public static func decode(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
-                              into out: inout [Event]) throws {
+    /// Calls `event` for each event of a payload, then `value` for each of its values, without
+    /// copying any text: the indexer's fast path.
+    public static func scan(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
+                            event: (EventHeader) throws -> Void, value: (RawValue) throws -> Void) throws {
         var c = ByteCursor(payload)
         while !c.atEnd {
             guard let kind = EventKind(rawValue: try c.byte()) else { throw LogFormatError("unknown event kind") }
-            var e = Event(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind,
-                          thread: 0, activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
-            e.thread = UInt32(truncatingIfNeeded: try c.varint())
-            e.activation = try c.varint()
-            e.code = UInt32(truncatingIfNeeded: try c.varint())
-            e.line = UInt32(truncatingIfNeeded: try c.varint())
-            e.depth = UInt32(truncatingIfNeeded: try c.varint())
-            if kind == .call || kind == .resume { e.caller = try c.varint() }
-            let n = Int(try c.varint())
-            if n > 0 {
-                e.valueLine = UInt32(truncatingIfNeeded: try c.varint())
-                e.values.reserveCapacity(n)
-                for _ in 0..<n {
-                    let name = UInt32(truncatingIfNeeded: try c.varint())
-                    let type = UInt32(truncatingIfNeeded: try c.varint())
-                    let flags = ValueFlags(rawValue: try c.byte())
-                    let text = try c.string()
-                    let full = flags.contains(.truncated) ? try c.varint() : 0
-                    e.values.append(RecordedValue(name: name, type: type, flags: flags, text: text, fullLength: full))
-                }
+            var h = EventHeader(kind: kind, seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), thread: 0,
+                                activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, valueCount: 0)
+            h.thread = UInt32(truncatingIfNeeded: try c.varint())
+            h.activation = try c.varint()
+            h.code = UInt32(truncatingIfNeeded: try c.varint())
+            h.line = UInt32(truncatingIfNeeded: try c.varint())
+            h.depth = UInt32(truncatingIfNeeded: try c.varint())
+            if kind == .call || kind == .resume { h.caller = try c.varint() }
+            h.valueCount = Int(try c.varint())
+            if h.valueCount > 0 { h.valueLine = UInt32(truncatingIfNeeded: try c.varint()) }
+            try event(h)
+            for _ in 0..<h.valueCount {
+                let name = UInt32(truncatingIfNeeded: try c.varint())
+                let type = UInt32(truncatingIfNeeded: try c.varint())
+                let flags = ValueFlags(rawValue: try c.byte())
+                let text = try c.bytes()
+                let full = flags.contains(.truncated) ? try c.varint() : 0
+                try value(RawValue(name: name, type: type, flags: flags, text: text, fullLength: full))
             }
-            out.append(e)
         }
+    }
+
+    /// Decodes the events of one frame payload.
+    public static func decode(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
+                              into out: inout [Event]) throws {
+        try scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { h in
+            var values: [RecordedValue] = []
+            values.reserveCapacity(h.valueCount)
+            out.append(Event(seq: h.seq, time: h.time, kind: h.kind, thread: h.thread, activation: h.activation, caller: h.caller,
+                             code: h.code, line: h.line, depth: h.depth, valueLine: h.valueLine, values: values))
+        }, value: { v in
+            out[out.count - 1].values.append(RecordedValue(name: v.name, type: v.type, flags: v.flags,
+                                                           text: String(decoding: v.text, as: UTF8.self), fullLength: v.fullLength))
+        })
     }
 }

@@ -48,6 +48,8 @@ public enum ValueName {
     public static let returnValue: UInt32 = 0
     public static let exception: UInt32 = 1
     public static let yieldValue: UInt32 = 2
+    /// The first id of a real variable name.
+    public static let firstName: UInt32 = 3
 }
 
 /// Flags on a recorded value (the recorder's PODE_VALUE_* numbers).

@@ -58,6 +58,19 @@ public final class XapianDocument {
         withCChars(term) { cxapian_doc_add_term(handle, $0, $1) }
     }
 
+    /// Adds many terms in one call.
+    public func addTerms(_ terms: some Sequence<String>) {
+        var bytes: [UInt8] = []
+        for t in terms {
+            let n = UInt32(truncatingIfNeeded: t.utf8.count)
+            bytes.append(contentsOf: [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)])
+            bytes.append(contentsOf: t.utf8)
+        }
+        bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { cxapian_doc_add_terms(handle, $0.baseAddress, $0.count) }
+        }
+    }
+
     public func setValue(_ slot: UInt32, _ value: [UInt8]) {
         value.withUnsafeBufferPointer { buf in
             buf.withMemoryRebound(to: CChar.self) { cxapian_doc_set_value(handle, slot, $0.baseAddress, $0.count) }
@@ -92,10 +105,13 @@ public final class WritableXapianDatabase {
     private var handle: OpaquePointer?
     public let path: String
 
-    /// Opens the database at `path`, creating it when missing.
-    public init(path: String) throws {
+    /// Opens the database at `path`, creating it when missing. With `synced: false`, commits
+    /// do not wait for the disk (for an index that can be rebuilt from its source).
+    public init(path: String, synced: Bool = true) throws {
         self.path = path
-        handle = try checked("opening \(path) for writing") { cxapian_wdb_open(path, $0) }
+        handle = try checked("opening \(path) for writing") {
+            synced ? cxapian_wdb_open(path, $0) : cxapian_wdb_open_unsynced(path, $0)
+        }
     }
 
     deinit {

@@ -47,6 +47,31 @@ final class SearchTests: XCTestCase {
         XCTAssertTrue(line.hasSuffix(" tokenize: marker = 'needle-7f3a'"), line)
     }
 
+    /// Single-word values have no exact-value term in block documents; value: still finds them
+    /// through the index (the tail scan is empty once recording ends), case-sensitively.
+    func testExactValuesOfSingleWordsAreFoundThroughTheIndex() throws {
+        try record("""
+        def main():
+            total = 0
+            for i in range(5000):
+                total += i
+            label = "Needle_Word"
+            return total, label
+
+        main()
+
+        """)
+        func count(_ query: String) throws -> String {
+            let r = try Harness.pode(["search", "--trace", "trace", "--count", query], in: dir)
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertEqual(try count("value:12497500 var:total"), "1")
+        XCTAssertEqual(try count("value:Needle_Word"), "1")
+        XCTAssertEqual(try count("value:Needle_W*"), "1")
+        XCTAssertEqual(try count("value:needle_word"), "0")
+        XCTAssertEqual(try count("needle_word var:label"), "1")
+    }
+
     func testPlainWordsFindEveryEventHoldingTheValueInTimeOrder() throws {
         try record(Self.needleProgram)
         let r = try Harness.pode(["search", "--trace", "trace", "--json", "needle-7f3a"], in: dir)

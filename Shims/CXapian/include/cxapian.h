@@ -32,6 +32,9 @@ typedef struct CXapianMatches CXapianMatches;
 /// Creates the database at `path` if it is missing, else opens it for writing (takes Xapian's
 /// writer lock: a second writer gets DatabaseLockError).
 CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err);
+/// Opens for writing without fsync at commit (Xapian::DB_NO_SYNC): for an index that can be
+/// rebuilt from its source, committed often while a program is recorded.
+CXapianWritableDatabase *cxapian_wdb_open_unsynced(const char *path, CXapianError *err);
 /// Adds a document and returns its new document id (0 on error).
 uint32_t cxapian_wdb_add_document(CXapianWritableDatabase *db, const CXapianDocument *doc, CXapianError *err);
 /// Replaces (or creates) the document with id `docid`.
@@ -49,6 +52,9 @@ CXapianDocument *cxapian_doc_new(void);
 void cxapian_doc_free(CXapianDocument *doc);
 /// Adds a term (no position) to a new document.
 void cxapian_doc_add_term(CXapianDocument *doc, const char *term, size_t len);
+/// Adds many boolean terms in one call, each as a 4-byte little-endian length and its bytes:
+/// crossing into C++ once per block document instead of once per term keeps indexing fast.
+void cxapian_doc_add_terms(CXapianDocument *doc, const char *terms, size_t len);
 /// Sets value slot `slot` of a new document.
 void cxapian_doc_set_value(CXapianDocument *doc, uint32_t slot, const char *value, size_t len);
 /// Sets the opaque data of a new document.

@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodeLog
+
+/// The distinct facts of one block of events: places, kinds, threads, names, types and value
+/// texts, each kept once. Filled straight from frame payloads (no per-event objects), so that
+/// terms are made once per distinct fact rather than once per event (see Schema.terms(of:)).
+public struct BlockFacts {
+    public private(set) var eventCount = 0
+    public private(set) var firstSeq: UInt64 = 0
+    public private(set) var lastSeq: UInt64 = 0
+    public private(set) var minLine = UInt32.max
+    public private(set) var maxLine: UInt32 = 0
+    var kinds: UInt8 = 0
+    var threads = DenseIDSet()
+    var codes = DenseIDSet()
+    var names = DenseIDSet()
+    var types = DenseIDSet()
+    var texts = TextSet()
+
+    public init() {}
+
+    public var isEmpty: Bool { eventCount == 0 }
+
+    /// Adds every event of one frame payload.
+    public mutating func add(payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64) throws {
+        try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { addHeader($0) }, value: { v in
+            addValue(name: v.name, type: v.type, flags: v.flags, text: v.text)
+        })
+    }
+
+    /// Adds one decoded event (the same facts as the payload path).
+    public mutating func add(_ e: Event) {
+        addHeader(EventHeader(kind: e.kind, seq: e.seq, time: e.time, thread: e.thread, activation: e.activation, caller: e.caller,
+                              code: e.code, line: e.line, depth: e.depth, valueLine: e.valueLine, valueCount: e.values.count))
+        for v in e.values {
+            var text = v.text
+            text.withUTF8 { addValue(name: v.name, type: v.type, flags: v.flags, text: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    @inline(__always)
+    private mutating func addHeader(_ h: EventHeader) {
+        if eventCount == 0 { firstSeq = h.seq }
+        eventCount += 1
+        lastSeq = h.seq
+        minLine = min(minLine, h.line, h.valueCount == 0 ? h.line : h.valueLine)
+        maxLine = max(maxLine, h.line, h.valueLine)
+        kinds |= 1 << (h.kind.rawValue & 7)
+        threads.insert(h.thread)
+        codes.insert(h.code)
+    }
+
+    @inline(__always)
+    private mutating func addValue(name: UInt32, type: UInt32, flags: ValueFlags, text: UnsafeRawBufferPointer) {
+        names.insert(name)
+        if flags.contains(.deleted) { return }
+        types.insert(type)
+        texts.insert(type: type, truncated: flags.contains(.truncated), bytes: text)
+    }
+
+    /// Empties the facts for the next block, keeping the storage.
+    public mutating func removeAll() {
+        eventCount = 0
+        firstSeq = 0
+        lastSeq = 0
+        minLine = .max
+        maxLine = 0
+        kinds = 0
+        threads.removeAll()
+        codes.removeAll()
+        names.removeAll()
+        types.removeAll()
+        texts.removeAll()
+    }
+
+    /// The event kinds present.
+    var kindList: [EventKind] { EventKind.allCases.filter { kinds & (1 << ($0.rawValue & 7)) != 0 } }
+}
+
+/// A set of small ids (code, name, type and thread numbers are dense): membership by a stamp
+/// per id, so inserting is an array access and emptying is one increment.
+struct DenseIDSet {
+    private var stamps: [UInt32] = []
+    private var generation: UInt32 = 1
+    private var sparse: Set<UInt32> = []  // ids too large for the stamp array (a damaged log)
+    private(set) var ids: [UInt32] = []
+
+    private static let denseLimit = 1 << 22
+
+    @inline(__always)
+    mutating func insert(_ id: UInt32) {
+        let i = Int(id)
+        guard i < Self.denseLimit else {
+            if sparse.insert(id).inserted { ids.append(id) }
+            return
+        }
+        if i >= stamps.count { stamps.append(contentsOf: repeatElement(0, count: max(i + 1 - stamps.count, stamps.count, 64))) }
+        if stamps[i] != generation {
+            stamps[i] = generation
+            ids.append(id)
+        }
+    }
+
+    mutating func removeAll() {
+        generation &+= 1
+        if generation == 0 {
+            for i in stamps.indices { stamps[i] = 0 }
+            generation = 1
+        }
+        sparse.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Distinct value texts of a block, keyed by type, truncation and bytes; the bytes are copied
+/// once into an arena. An open-addressing table over a cheap word-at-a-time hash.
+struct TextSet {
+    struct Entry {
+        var start: Int
+        var length: Int
+        var type: UInt32
+        var truncated: Bool
+        var hash: UInt64
+    }
+
+    private(set) var entries: [Entry] = []
+    private(set) var arena: [UInt8] = []
+    private var table: [Int32] = Array(repeating: -1, count: 1024)
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        var h = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(bytes[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 29)
+    }
+
+    mutating func insert(type: UInt32, truncated: Bool, bytes: UnsafeRawBufferPointer) {
+        let h = Self.hash(bytes, seed: UInt64(type) << 1 | (truncated ? 1 : 0))
+        let mask = table.count - 1
+        var j = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(table[j])
+            if k < 0 { break }
+            let e = entries[k]
+            if e.hash == h && e.type == type && e.truncated == truncated && e.length == bytes.count &&
+                arena.withUnsafeBytes({ a in bytes.count == 0 || memcmp(a.baseAddress! + e.start, bytes.baseAddress!, bytes.count) == 0 }) {
+                return
+            }
+            j = (j + 1) & mask
+        }
+        table[j] = Int32(entries.count)
+        entries.append(Entry(start: arena.count, length: bytes.count, type: type, truncated: truncated, hash: h))
+        arena.append(contentsOf: bytes)
+        if entries.count * 2 > table.count { grow() }
+    }
+
+    private mutating func grow() {
+        table = Array(repeating: -1, count: table.count * 2)
+        let mask = table.count - 1
+        for (k, e) in entries.enumerated() {
+            var j = Int(truncatingIfNeeded: e.hash) & mask
+            while table[j] >= 0 { j = (j + 1) & mask }
+            table[j] = Int32(k)
+        }
+    }
+
+    /// The text of entry `e`.
+    func text(_ e: Entry) -> String {
+        arena.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[e.start..<e.start + e.length]), as: UTF8.self) }
+    }
+
+    mutating func removeAll() {
+        if !entries.isEmpty {
+            if table.count > 1 << 16 { table = Array(repeating: -1, count: 1024) }
+            else { for i in table.indices { table[i] = -1 } }
+        }
+        entries.removeAll(keepingCapacity: true)
+        arena.removeAll(keepingCapacity: true)
+    }
+}
+
+extension Definitions {
+    /// Whether every code, name and type a block refers to is defined here.
+    func covers(_ facts: BlockFacts) -> Bool {
+        facts.codes.ids.allSatisfy { codes[$0] != nil } &&
+            facts.names.ids.allSatisfy { $0 < ValueName.firstName || names[$0] != nil } &&
+            facts.types.ids.allSatisfy { types[$0] != nil }
+    }
+}
