@@ -67,7 +67,8 @@ indirect enum QueryNode {
 
 /// What the verifier needs of one event (or of one value of it).
 struct EventFacts {
-    var terms: Set<String>
+    /// The event's terms, as the sets they come in (place, then each value).
+    var termSets: [Set<String>]
     /// Each searched text's words in order, for phrases.
     var wordLists: [[String]]
     var seq: UInt64
@@ -77,7 +78,7 @@ struct EventFacts {
         switch node {
         case .nothing: return false
         case .all: return true
-        case .term(let t): return terms.contains(t)
+        case .term(let t): return termSets.contains { $0.contains(t) }
         case .and(let kids): return kids.allSatisfy(matches)
         case .or(let kids): return kids.contains(where: matches)
         case .andNot(let kids):
@@ -90,7 +91,7 @@ struct EventFacts {
         case .wildcard(let pattern):
             let prefixed = Schema.isPrefixed(pattern)
             // An unprefixed pattern never matches a prefixed term.
-            return terms.contains { $0.hasPrefix(pattern) && (prefixed || !Schema.isPrefixed($0)) }
+            return termSets.contains { $0.contains { $0.hasPrefix(pattern) && (prefixed || !Schema.isPrefixed($0)) } }
         case .range(let tag, let lo, let hi):
             switch tag {
             case Schema.RangeTag.seq: return seq >= lo && seq <= hi

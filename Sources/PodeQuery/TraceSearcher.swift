@@ -156,35 +156,55 @@ public final class TraceSearcher {
         }
     }
 
-    /// The hit for `event`, or nil when it does not match.
-    func verify(_ event: Event, _ program: QueryNode) -> Hit? {
+    /// The terms of an event's kind, thread and place, and of a value, computed once per
+    /// distinct one: most events repeat a few places and values (bounded caches).
+    private struct PlaceKey: Hashable { let kind: EventKind; let thread: UInt32; let code: UInt32 }
+    private struct ValueKey: Hashable { let name: UInt32; let type: UInt32; let flags: UInt8; let text: String }
+    private struct ValueFacts { let terms: Set<String>; let words: [String] }
+    private var placeTerms: [PlaceKey: Set<String>] = [:]
+    private var valueFacts: [ValueKey: ValueFacts] = [:]
+    private static let cacheLimit = 1 << 16
+
+    private func terms(ofPlace event: Event) -> Set<String> {
+        let key = PlaceKey(kind: event.kind, thread: event.thread, code: event.code)
+        if let t = placeTerms[key] { return t }
         var base = event
         base.values = []
-        var eventTerms = Set<String>()
-        Schema.terms(of: base, definitions: definitions, into: &eventTerms)
+        var t = Set<String>()
+        Schema.terms(of: base, definitions: definitions, into: &t)
+        if placeTerms.count >= Self.cacheLimit { placeTerms.removeAll(keepingCapacity: true) }
+        placeTerms[key] = t
+        return t
+    }
+
+    private func facts(of v: RecordedValue) -> ValueFacts {
+        let key = ValueKey(name: v.name, type: v.type, flags: v.flags.rawValue & (ValueFlags.deleted.rawValue | ValueFlags.truncated.rawValue),
+                           text: v.text)
+        if let f = valueFacts[key] { return f }
+        var t = Set<String>()
+        Schema.valueTerms(v, definitions: definitions, into: &t)
+        var words: [String] = []
+        if !v.flags.contains(.deleted) {
+            Tokenizer.forEachWord(in: Schema.searchText(v, typeName: definitions.typeName(v.type))) { words.append($0) }
+        }
+        let f = ValueFacts(terms: t, words: words)
+        if valueFacts.count >= Self.cacheLimit { valueFacts.removeAll(keepingCapacity: true) }
+        valueFacts[key] = f
+        return f
+    }
+
+    /// The hit for `event`, or nil when it does not match.
+    func verify(_ event: Event, _ program: QueryNode) -> Hit? {
+        let place = terms(ofPlace: event)
         var lines = [event.line]
         if !event.values.isEmpty { lines.append(event.valueLine) }
-
-        var perValue: [(terms: Set<String>, words: [String])] = []
-        var all = eventTerms
-        var wordLists: [[String]] = []
-        for v in event.values {
-            var t = Set<String>()
-            Schema.valueTerms(v, definitions: definitions, into: &t)
-            var words: [String] = []
-            if !v.flags.contains(.deleted) {
-                Tokenizer.forEachWord(in: Schema.searchText(v, typeName: definitions.typeName(v.type))) { words.append($0) }
-            }
-            perValue.append((t, words))
-            all.formUnion(t)
-            wordLists.append(words)
-        }
-        let facts = EventFacts(terms: all, wordLists: wordLists, seq: event.seq, lines: lines)
-        guard facts.matches(program) else { return nil }
+        let values = event.values.map(facts(of:))
+        let whole = EventFacts(termSets: [place] + values.map(\.terms), wordLists: values.map(\.words), seq: event.seq, lines: lines)
+        guard whole.matches(program) else { return nil }
         var matched: [Int] = []
         if event.values.count > 0 {
-            for (i, pv) in perValue.enumerated() {
-                let f = EventFacts(terms: eventTerms.union(pv.terms), wordLists: [pv.words], seq: event.seq, lines: lines)
+            for (i, v) in values.enumerated() {
+                let f = EventFacts(termSets: [place, v.terms], wordLists: [v.words], seq: event.seq, lines: lines)
                 if f.matches(program) { matched.append(i) }
             }
             // Matched only through event-level terms: every value is part of the answer.
