@@ -247,7 +247,7 @@ def measure_latencies(pode, events, scratch, repeats):
     queries = {
         "first": ["search", "--trace", trace, "--first", f"needle-{needle}"],
         "count": ["search", "--trace", trace, "--count", "func:step var:amount"],
-        "facets": ["search", "--trace", trace, "--facets", "--limit", "0", "txn"],
+        "facets": ["search", "--trace", trace, "--facets", "--limit", "1", "txn"],
         "show": ["show", "--trace", trace, str(meta["events"] // 2)],
         "history": ["history", "--trace", trace, "phase", "--func", "main"],
         "grep -c": ["grep", "--trace", trace, "-c", r"needle-[0-9]+"],
@@ -266,7 +266,7 @@ def measure_latencies(pode, events, scratch, repeats):
             if p.returncode not in (0, 1):
                 message = p.stderr.decode(errors="replace").strip().splitlines()
                 times = None
-                result["latency_ms"][name] = {"error": message[-1] if message else f"exit {p.returncode}"}
+                result["latency_ms"][name] = {"error": message[0] if message else f"exit {p.returncode}"}
                 break
             times.append(t * 1000)
         if times:
