@@ -3,8 +3,9 @@
 /// punctuation (`_`) make words; `'` and `&` join letters, `.` `,` `;` join digits; a word may end
 /// in `++`, `+++` or `#` (C++, C#).
 ///
-/// With `parts`, a word joined by `'`, `&`, `.`, `,` or `;` also yields each of its parts, so that
-/// `needle` finds the bytes value `b'needle'` and `14` finds `3.14` (the index holds both).
+/// With `parts`, a word joined by `'` or `&` also yields each of its parts, so that `needle` finds
+/// the bytes value `b'needle'` (the index holds both). A number stays one word: `3.14` is found by
+/// `3.14`, not by `14` (most values are numbers, and their parts would double the index's terms).
 public enum Tokenizer {
     @inline(__always)
     static func isWordChar(_ s: Unicode.Scalar) -> Bool {
@@ -55,7 +56,6 @@ public enum Tokenizer {
                         continue
                     }
                     if (c == "." || c == "," || c == ";") && isDigit(last) && isDigit(next) {
-                        joins.append(word.count)
                         word.append(c)
                         i += 1
                         continue
@@ -123,7 +123,6 @@ public enum Tokenizer {
                             continue
                         }
                         if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
-                            joins.append(word.count)
                             word.append(c)
                             i += 1
                             continue

@@ -31,7 +31,7 @@ final class SchemaTests: XCTestCase {
                        union.filter { !($0.hasPrefix("X") && Schema.isSingleASCIIWord(String($0.dropFirst()))) })
         XCTAssertTrue(union.contains("Xword_like_1"), "the per-event check keeps a single word's exact-value term")
         XCTAssertTrue(union.isSuperset(of: ["Kcall", "Kreturn", "H1", "F/src/app.py", "Bapp.py", "STok.run", "Srun", "Vword_count",
-                                            "Tapp.Node", "TNode", "needle", "7f3a", "it's", "14", "héllo", "Xhéllo",
+                                            "Tapp.Node", "TNode", "needle", "7f3a", "it's", "3.14", "héllo", "Xhéllo",
                                             "X<app.Node object at 0x1> {x=3.14}"]))
         // A long container rendering gets words but no exact-value term.
         var long = Set<String>()
