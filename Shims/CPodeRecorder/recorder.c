@@ -153,18 +153,12 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
     const uint8_t *ops = (const uint8_t *)PyBytes_AS_STRING(bytes);
     Py_ssize_t n = PyBytes_GET_SIZE(bytes);
-    int lo = INT32_MAX, hi = -1;
-    for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
-        int line = PyCode_Addr2Line(code, (int)i);
-        if (line < 0) continue;
-        if (line < lo) lo = line;
-        if (line > hi) hi = line;
-    }
-    if (hi < lo || hi - lo > 100000) { Py_DECREF(bytes); return; }
-    ci->line_refs = calloc((size_t)(hi - lo + 1), sizeof *ci->line_refs);
-    if (!ci->line_refs) { Py_DECREF(bytes); return; }
-    ci->first_line = lo;
-    ci->nlines = hi - lo + 1;
+    // One pass over the instructions that name a local (PyCode_Addr2Line walks the line table,
+    // so it is asked only for those); lines outside the range found get a full check.
+    typedef struct { int line; uint64_t bit; } Ref;
+    Ref *refs = malloc(sizeof *refs * (size_t)(n / 2 + 1));
+    if (!refs) { Py_DECREF(bytes); return; }
+    int count = 0, lo = code->co_firstlineno, hi = -1;
     uint32_t ext = 0;
     for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
         int op = ops[i];
@@ -174,9 +168,9 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case MAKE_CELL: case LOAD_CLOSURE:
         case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF: case LOAD_CLASSDEREF: {
             int line = PyCode_Addr2Line(code, (int)i);
-            uint64_t bit = slot_bit((int)arg);
-            if (line < 0) ci->no_line_refs |= bit;
-            else ci->line_refs[line - lo] |= bit;
+            refs[count++] = (Ref){line, slot_bit((int)arg)};
+            if (line >= 0 && line < lo) lo = line;
+            if (line > hi) hi = line;
             break;
         }
         default:
@@ -184,6 +178,15 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         }
     }
     Py_DECREF(bytes);
+    if (hi >= lo && hi - lo <= 100000 && (ci->line_refs = calloc((size_t)(hi - lo + 1), sizeof *ci->line_refs))) {
+        ci->first_line = lo;
+        ci->nlines = hi - lo + 1;
+        for (int k = 0; k < count; k++) {
+            if (refs[k].line < 0) ci->no_line_refs |= refs[k].bit;
+            else ci->line_refs[refs[k].line - lo] |= refs[k].bit;
+        }
+    }
+    free(refs);
 }
 
 static int glob_match(char **globs, int n, const char *path) {
