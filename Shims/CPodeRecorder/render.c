@@ -537,8 +537,10 @@ static uint64_t fp(Fp *f, PyObject *o) {
         if (cached != -1) return mix(h, (uint64_t)cached);
         return mix(h, fp_bytes(PyUnicode_DATA(o), n));
     }
-    if (t == &PyBytes_Type) f->budget -= PyBytes_GET_SIZE(o) + 1;
-    if (t == &PyBytes_Type) return mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
+    if (t == &PyBytes_Type) {
+        f->budget -= PyBytes_GET_SIZE(o) + 1;
+        return mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
+    }
     if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
         return mix(6, (uint64_t)(uintptr_t)o);
 

@@ -348,10 +348,6 @@ void cxapian_doc_free(CXapianDocument *doc) {
     try { delete doc; } catch (...) {}
 }
 
-void cxapian_doc_add_term(CXapianDocument *doc, const char *term, size_t len) {
-    try { doc->doc.add_boolean_term(index_form(std::string(term, len))); } catch (...) {}
-}
-
 void cxapian_doc_add_terms(CXapianDocument *doc, const char *terms, size_t len) {
     try {
         size_t at = 0;

@@ -25,15 +25,14 @@ public struct BlockFacts {
 
     /// Adds every event of one frame payload.
     public mutating func add(payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64) throws {
-        try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { addHeader($0) }, value: { v in
+        try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { addPlace($0, valueCount: $1) }, value: { v in
             addValue(name: v.name, type: v.type, flags: v.flags, text: v.text)
         })
     }
 
     /// Adds one decoded event (the same facts as the payload path).
     public mutating func add(_ e: Event) {
-        addHeader(EventHeader(kind: e.kind, seq: e.seq, time: e.time, thread: e.thread, activation: e.activation, caller: e.caller,
-                              code: e.code, line: e.line, depth: e.depth, valueLine: e.valueLine, valueCount: e.values.count))
+        addPlace(e, valueCount: e.values.count)
         for v in e.values {
             var text = v.text
             text.withUTF8 { addValue(name: v.name, type: v.type, flags: v.flags, text: UnsafeRawBufferPointer($0)) }
@@ -41,11 +40,11 @@ public struct BlockFacts {
     }
 
     @inline(__always)
-    private mutating func addHeader(_ h: EventHeader) {
+    private mutating func addPlace(_ h: Event, valueCount: Int) {
         if eventCount == 0 { firstSeq = h.seq }
         eventCount += 1
         lastSeq = h.seq
-        minLine = min(minLine, h.line, h.valueCount == 0 ? h.line : h.valueLine)
+        minLine = min(minLine, h.line, valueCount == 0 ? h.line : h.valueLine)
         maxLine = max(maxLine, h.line, h.valueLine)
         kinds |= 1 << (h.kind.rawValue & 7)
         threads.insert(h.thread)

@@ -59,10 +59,10 @@ public final class BlockIndexer {
     static let blocksPerCommit = 64
 
     /// Indexes whole blocks of what the log holds now; with `final`, the last partial block too.
-    /// Commits every `blocksPerCommit` blocks and at the end when anything was added. Returns
-    /// the number of events indexed.
+    /// Commits every `blocksPerCommit` blocks and at the end when anything was added; calls
+    /// `progress` with the events of each block added. Returns the number of events indexed.
     @discardableResult
-    public func indexAvailable(final: Bool) throws -> Int {
+    public func indexAvailable(final: Bool, progress: (Int) -> Void = { _ in }) throws -> Int {
         var facts = BlockFacts()
         var blockStart: Int? = nil
         var blockEnd = 0
@@ -78,6 +78,7 @@ public final class BlockIndexer {
                                                         firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
                          definitions: definitions!)
             indexed += facts.eventCount
+            progress(facts.eventCount)
             indexedUpTo = blockEnd
             blockStart = nil
             facts.removeAll()

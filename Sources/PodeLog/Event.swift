@@ -84,36 +84,6 @@ struct ByteCursor {
     }
 }
 
-/// One event's fixed fields, as `EventDecoder.scan` reads them (its values follow).
-public struct EventHeader: Sendable {
-    public var kind: EventKind
-    public var seq: UInt64
-    public var time: UInt64
-    public var thread: UInt32
-    public var activation: UInt64
-    public var caller: UInt64
-    public var code: UInt32
-    public var line: UInt32
-    public var depth: UInt32
-    public var valueLine: UInt32
-    public var valueCount: Int
-
-    public init(kind: EventKind, seq: UInt64, time: UInt64, thread: UInt32, activation: UInt64, caller: UInt64,
-                code: UInt32, line: UInt32, depth: UInt32, valueLine: UInt32, valueCount: Int) {
-        self.kind = kind
-        self.seq = seq
-        self.time = time
-        self.thread = thread
-        self.activation = activation
-        self.caller = caller
-        self.code = code
-        self.line = line
-        self.depth = depth
-        self.valueLine = valueLine
-        self.valueCount = valueCount
-    }
-}
-
 /// One value's fields with its text still in the payload (valid during the scan callback only).
 public struct RawValue {
     public var name: UInt32
@@ -125,25 +95,26 @@ public struct RawValue {
 
 /// Reads frame payloads (the event layout is described in docs/trace-format.md).
 public enum EventDecoder {
-    /// Calls `event` for each event of a payload, then `value` for each of its values, without
-    /// copying any text: the indexer's fast path.
+    /// Calls `event` for each event of a payload (its values not yet filled in, with their
+    /// count), then `value` for each of its values, without copying any text: the indexer's
+    /// fast path.
     public static func scan(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
-                            event: (EventHeader) throws -> Void, value: (RawValue) throws -> Void) throws {
+                            event: (Event, Int) throws -> Void, value: (RawValue) throws -> Void) throws {
         var c = ByteCursor(payload)
         while !c.atEnd {
             guard let kind = EventKind(rawValue: try c.byte()) else { throw LogFormatError("unknown event kind") }
-            var h = EventHeader(kind: kind, seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), thread: 0,
-                                activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, valueCount: 0)
+            var h = Event(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind, thread: 0,
+                          activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
             h.thread = UInt32(truncatingIfNeeded: try c.varint())
             h.activation = try c.varint()
             h.code = UInt32(truncatingIfNeeded: try c.varint())
             h.line = UInt32(truncatingIfNeeded: try c.varint())
             h.depth = UInt32(truncatingIfNeeded: try c.varint())
             if kind == .call || kind == .resume { h.caller = try c.varint() }
-            h.valueCount = Int(try c.varint())
-            if h.valueCount > 0 { h.valueLine = UInt32(truncatingIfNeeded: try c.varint()) }
-            try event(h)
-            for _ in 0..<h.valueCount {
+            let valueCount = Int(try c.varint())
+            if valueCount > 0 { h.valueLine = UInt32(truncatingIfNeeded: try c.varint()) }
+            try event(h, valueCount)
+            for _ in 0..<valueCount {
                 let name = UInt32(truncatingIfNeeded: try c.varint())
                 let type = UInt32(truncatingIfNeeded: try c.varint())
                 let flags = ValueFlags(rawValue: try c.byte())
@@ -157,11 +128,10 @@ public enum EventDecoder {
     /// Decodes the events of one frame payload.
     public static func decode(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
                               into out: inout [Event]) throws {
-        try scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { h in
-            var values: [RecordedValue] = []
-            values.reserveCapacity(h.valueCount)
-            out.append(Event(seq: h.seq, time: h.time, kind: h.kind, thread: h.thread, activation: h.activation, caller: h.caller,
-                             code: h.code, line: h.line, depth: h.depth, valueLine: h.valueLine, values: values))
+        try scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { e, valueCount in
+            var e = e
+            e.values.reserveCapacity(valueCount)
+            out.append(e)
         }, value: { v in
             out[out.count - 1].values.append(RecordedValue(name: v.name, type: v.type, flags: v.flags,
                                                            text: String(decoding: v.text, as: UTF8.self), fullLength: v.fullLength))

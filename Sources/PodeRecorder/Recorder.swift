@@ -135,10 +135,11 @@ final class RecordingSession: @unchecked Sendable {
                 if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
                 let done = writerDone
                 state.unlock()
-                let added = try indexer.indexAvailable(final: done)
-                state.lock()
-                indexedEvents += UInt64(added)
-                state.unlock()
+                try indexer.indexAvailable(final: done) { added in
+                    state.lock()
+                    indexedEvents += UInt64(added)
+                    state.unlock()
+                }
                 if done { break }
             }
             try indexer.close()

@@ -55,7 +55,7 @@ public final class XapianDocument {
     deinit { cxapian_doc_free(handle) }
 
     public func addTerm(_ term: String) {
-        withCChars(term) { cxapian_doc_add_term(handle, $0, $1) }
+        addTerms(CollectionOfOne(term))
     }
 
     /// Adds many terms in one call.

@@ -50,10 +50,9 @@ void cxapian_wdb_free(CXapianWritableDatabase *db);
 // ---- documents ----------------------------------------------------------------------------
 CXapianDocument *cxapian_doc_new(void);
 void cxapian_doc_free(CXapianDocument *doc);
-/// Adds a term (no position) to a new document.
-void cxapian_doc_add_term(CXapianDocument *doc, const char *term, size_t len);
-/// Adds many boolean terms in one call, each as a 4-byte little-endian length and its bytes:
-/// crossing into C++ once per block document instead of once per term keeps indexing fast.
+/// Adds boolean terms (no positions) to a new document, each as a 4-byte little-endian length
+/// and its bytes: crossing into C++ once per block document instead of once per term keeps
+/// indexing fast.
 void cxapian_doc_add_terms(CXapianDocument *doc, const char *terms, size_t len);
 /// Sets value slot `slot` of a new document.
 void cxapian_doc_set_value(CXapianDocument *doc, uint32_t slot, const char *value, size_t len);
