@@ -1,9 +1,10 @@
 // recorder.c - the trace hook (the hot path) and the embedded interpreter's life cycle.
 //
 // Event layout (PodeLog.EventDecoder reads it): kind, seq and time relative to the chunk
-// (written by the ring), then varints thread, activation, code, line, depth, [caller for
-// call/resume], value count, [value line], then per value: name id, type id, flags, text,
-// [full length when truncated].
+// (written by the ring), then varints thread, activation, code, line, depth, [caller and the
+// caller's line for call/resume], value count, [value line], then per value: name id, type id,
+// flags, text, [full length when truncated]. An activation's number is the seq of its first event
+// (its call), so a frame's id says where it starts.
 #include "internal.h"
 #include "pode_recorder.h"
 #include "opcode.h"
@@ -31,7 +32,6 @@ static int lib_prefix_count;
 static char cwd_prefix[4096];
 static volatile int recording;   // 0 before start, after stop, and in a forked child
 static uint64_t next_seq = 1;
-static uint64_t next_activation = 1;
 static uint32_t next_code_id = 1, next_thread_index = 0, next_type_id = 1, next_name_id = FIRST_NAME_ID;
 static Py_ssize_t code_extra_index = -1;
 static _Atomic uint64_t event_count;
@@ -240,6 +240,13 @@ static CodeInfo *code_info(PyCodeObject *code) {
             if (kind & (CO_FAST_CELL | CO_FAST_FREE)) ci->slot_flags[i] |= 2;
         }
         if (ci->optimized) compute_line_refs(ci, code);
+        uint32_t *extra_names = NULL;
+        Py_ssize_t n_extra = 0;
+        if (!ci->optimized && PyTuple_Check(code->co_names)) {
+            n_extra = PyTuple_GET_SIZE(code->co_names);
+            extra_names = malloc(sizeof *extra_names * (size_t)(n_extra + 1));
+            for (Py_ssize_t i = 0; extra_names && i < n_extra; i++) extra_names[i] = name_id(PyTuple_GET_ITEM(code->co_names, i));
+        }
         Py_ssize_t n;
         const char *qual = PyUnicode_AsUTF8AndSize(code->co_qualname, &n);
         if (!qual) { PyErr_Clear(); qual = "?"; n = 1; }
@@ -253,6 +260,12 @@ static CodeInfo *code_info(PyCodeObject *code) {
         pode_buf_str(&def_scratch, name, (size_t)nn);
         pode_buf_varint(&def_scratch, (uint64_t)code->co_firstlineno);
         pode_buf_varint(&def_scratch, (uint64_t)(ci->genlike | (ci->optimized ? 0 : 2)));
+        // The names its frame can bind (what `pode show` lists): local slots, plus for a module
+        // or class body the global names its bytecode uses. Their name records were written above.
+        pode_buf_varint(&def_scratch, (uint64_t)(ci->nslots + (extra_names ? n_extra : 0)));
+        for (int i = 0; i < ci->nslots; i++) pode_buf_varint(&def_scratch, ci->slot_names[i]);
+        for (Py_ssize_t i = 0; extra_names && i < n_extra; i++) pode_buf_varint(&def_scratch, extra_names[i]);
+        free(extra_names);
         emit_definition(&def_scratch);
     }
     if (_PyCode_SetExtra((PyObject *)code, code_extra_index, ci) != 0) {
@@ -265,7 +278,8 @@ static CodeInfo *code_info(PyCodeObject *code) {
 // What a local held at its last check: the object, its fingerprint, and whether the object (or a
 // mutable one inside it) is referenced from anywhere else, so could change behind the frame's back.
 typedef struct Slot { PyObject *ptr; uint64_t fp; int shared; } Slot;
-typedef struct DictSlot { PyObject *key; PyObject *ptr; uint64_t fp; uint32_t name; uint8_t mutable_; } DictSlot;
+// `scan` is the dict scan that last saw the key: a key missing from a scan was deleted.
+typedef struct DictSlot { PyObject *key; PyObject *ptr; uint64_t fp; uint64_t scan; uint32_t name; uint8_t mutable_; } DictSlot;
 
 typedef struct Activation {
     PyFrameObject *frame;
@@ -279,6 +293,7 @@ typedef struct Activation {
     DictSlot *dslots;
     int ndslots, dcap;
     uint64_t dict_version;
+    uint64_t dict_scans;
     struct Activation *next_free;
 } Activation;
 
@@ -356,7 +371,7 @@ static Activation *activation_new(ThreadRec *t, PyFrameObject *frame, CodeInfo *
     if (a) t->free_list = a->next_free;
     else if (!(a = calloc(1, sizeof *a))) abort();
     a->frame = frame;
-    a->id = next_activation++;
+    a->id = next_seq;  // its first event is emitted next (see the event layout above)
     a->code = ci;
     a->last_line = 0;
     a->ndslots = 0;
@@ -468,6 +483,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         return;
     }
     a->dict_version = version;
+    uint64_t scan = ++a->dict_scans;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(d, &pos, &k, &v)) {
@@ -492,6 +508,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
             s->fp = 0;
             s->name = name_id(k);
         }
+        s->scan = scan;
         s->mutable_ = !immutable_scalar(v);
         if (initial) {
             s->ptr = v;
@@ -499,6 +516,15 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         } else {
             check_binding(t, count, s->name, v, &s->ptr, &s->fp, NULL, 0);
         }
+    }
+    // Keys gone from the dict were deleted (`del x`, the end of `except ... as e`): record that,
+    // and never look at the object they held again (it may be freed).
+    for (int i = 0; i < a->ndslots; i++) {
+        DictSlot *s = &a->dslots[i];
+        if (s->scan == scan || !s->ptr) continue;
+        if (!initial) check_binding(t, count, s->name, NULL, &s->ptr, &s->fp, NULL, 0);
+        s->ptr = NULL;
+        s->fp = 0;
     }
 }
 
@@ -539,7 +565,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
 }
 
 // ---- events -------------------------------------------------------------------------------------
-static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, uint64_t caller, int nvalues, int vline) {
+static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Activation *caller, int nvalues, int vline) {
     PodeBuf *b = &t->body;
     b->len = 0;
     pode_buf_varint(b, t->index);
@@ -547,7 +573,10 @@ static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, uint64_t c
     pode_buf_varint(b, a->code->id);
     pode_buf_varint(b, (uint64_t)(line < 0 ? 0 : line));
     pode_buf_varint(b, a->depth);
-    if (kind == EV_CALL || kind == EV_RESUME) pode_buf_varint(b, caller);
+    if (kind == EV_CALL || kind == EV_RESUME) {
+        pode_buf_varint(b, caller ? caller->id : 0);
+        pode_buf_varint(b, (uint64_t)(caller && caller->last_line > 0 ? caller->last_line : 0));
+    }
     pode_buf_varint(b, (uint64_t)nvalues);
     if (nvalues) {
         pode_buf_varint(b, (uint64_t)(vline < 0 ? 0 : vline));
@@ -597,7 +626,7 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     t->values.len = 0;
     switch (what) {
     case PyTrace_CALL: {
-        uint64_t caller = t->n ? t->stack[t->n - 1]->id : 0;
+        const Activation *caller = t->n ? t->stack[t->n - 1] : NULL;
         Activation *a = ci->genlike ? gen_take(frame) : NULL;
         int line = PyFrame_GetLineNumber(frame);
         if (a) {
@@ -617,7 +646,7 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
         Activation *a = current(t, frame, ci);
         int line = PyFrame_GetLineNumber(frame);
         collect_changes(t, a, frame, &nvalues, 0);
-        emit(t, EV_LINE, a, line, 0, nvalues, a->last_line);
+        emit(t, EV_LINE, a, line, NULL, nvalues, a->last_line);
         a->last_line = line;
         break;
     }
@@ -632,7 +661,7 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
             put_value(t, &nvalues, yielded ? NAME_YIELD : NAME_RETURN, arg, 0);
             vline = line;
         }
-        emit(t, yielded ? EV_YIELD : EV_RETURN, a, line, 0, nvalues, vline);
+        emit(t, yielded ? EV_YIELD : EV_RETURN, a, line, NULL, nvalues, vline);
         t->n--;
         if (yielded) gen_put(frame, a);
         else activation_free(t, a);
@@ -647,7 +676,7 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
             PyObject *value = PyTuple_GET_ITEM(arg, 1);
             if (value && value != Py_None) { put_value(t, &nvalues, NAME_EXCEPTION, value, 0); vline = line; }
         }
-        emit(t, EV_EXCEPTION, a, line, 0, nvalues, vline);
+        emit(t, EV_EXCEPTION, a, line, NULL, nvalues, vline);
         break;
     }
     }

@@ -9,6 +9,9 @@ public struct CodeDefinition: Sendable {
     public var isGeneratorLike: Bool
     /// A module or class body (variables live in a dict).
     public var isModuleLevel: Bool
+    /// Name ids its frame can bind: local slots, and for a module or class body the global names
+    /// its bytecode uses.
+    public var names: [UInt32]
 }
 
 /// A thread the recorder saw.
@@ -26,6 +29,11 @@ public struct Definitions: Sendable {
     public private(set) var names: [UInt32: String] = [:]
 
     public init() {}
+
+    /// The id of a variable name, if the run ever used it.
+    public func nameID(_ text: String) -> UInt32? {
+        names.first(where: { $0.value == text })?.key
+    }
 
     /// The display name of a value's name id.
     public func valueName(_ id: UInt32) -> String {
@@ -50,8 +58,12 @@ public struct Definitions: Sendable {
                 let file = try c.string(), qual = try c.string(), name = try c.string()
                 let first = UInt32(truncatingIfNeeded: try c.varint())
                 let flags = try c.varint()
+                let count = Int(try c.varint())
+                var ids: [UInt32] = []
+                ids.reserveCapacity(min(count, 4096))
+                for _ in 0..<count { ids.append(UInt32(truncatingIfNeeded: try c.varint())) }
                 codes[id] = CodeDefinition(id: id, file: file, qualname: qual, name: name, firstLine: first,
-                                           isGeneratorLike: flags & 1 != 0, isModuleLevel: flags & 2 != 0)
+                                           isGeneratorLike: flags & 1 != 0, isModuleLevel: flags & 2 != 0, names: ids)
             case 2:
                 let index = UInt32(truncatingIfNeeded: try c.varint())
                 threads[index] = ThreadDefinition(index: index, ident: try c.varint(), nativeID: try c.varint())

@@ -20,10 +20,13 @@ public struct Event: Sendable {
     public var kind: EventKind
     /// pode's thread number: 0 for the first thread that ran recorded code.
     public var thread: UInt32
-    /// The frame activation (one call of a function, kept across generator suspensions).
+    /// The frame activation (one call of a function, kept across generator suspensions): the seq
+    /// of its first event, its call.
     public var activation: UInt64
     /// The caller's activation, for call and resume events (0 at the top).
     public var caller: UInt64
+    /// The line the caller was running when it made this call (call and resume events; 0 unknown).
+    public var callerLine: UInt32
     public var code: UInt32
     public var line: UInt32
     public var depth: UInt32
@@ -104,13 +107,16 @@ public enum EventDecoder {
         while !c.atEnd {
             guard let kind = EventKind(rawValue: try c.byte()) else { throw LogFormatError("unknown event kind") }
             var h = Event(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind, thread: 0,
-                          activation: 0, caller: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
+                          activation: 0, caller: 0, callerLine: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
             h.thread = UInt32(truncatingIfNeeded: try c.varint())
             h.activation = try c.varint()
             h.code = UInt32(truncatingIfNeeded: try c.varint())
             h.line = UInt32(truncatingIfNeeded: try c.varint())
             h.depth = UInt32(truncatingIfNeeded: try c.varint())
-            if kind == .call || kind == .resume { h.caller = try c.varint() }
+            if kind == .call || kind == .resume {
+                h.caller = try c.varint()
+                h.callerLine = UInt32(truncatingIfNeeded: try c.varint())
+            }
             let valueCount = Int(try c.varint())
             if valueCount > 0 { h.valueLine = UInt32(truncatingIfNeeded: try c.varint()) }
             try event(h, valueCount)

@@ -117,6 +117,6 @@ func checkFileHeader(_ bytes: [UInt8], path: String) throws {
         throw LogFormatError("\(path) was written by a newer pode (trace format \(version), this pode reads up to \(TraceFormat.version)); upgrade pode to read it")
     }
     if version != TraceFormat.version {
-        throw LogFormatError("\(path) has trace format \(version), which this pode does not read")
+        throw LogFormatError("\(path) was recorded by an older pode (trace format \(version), this pode reads \(TraceFormat.version)); record the program again")
     }
 }

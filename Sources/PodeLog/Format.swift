@@ -2,7 +2,7 @@
 /// (docs/trace-format.md describes the same).
 public enum TraceFormat {
     /// Bumped on every incompatible change; checked when a trace is opened.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let eventsFile = "events.log"
     public static let definitionsFile = "defs.log"
     public static let metadataFile = "trace.json"

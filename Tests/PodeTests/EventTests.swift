@@ -107,6 +107,24 @@ final class EventTests: XCTestCase {
         ])
     }
 
+    /// Module-level names deleted by `del` or at the end of `except ... as e` are recorded as
+    /// deleted, and the recorder never touches the freed object again (it used to crash here).
+    func testModuleLevelDeletionsAreRecordedAndSafe() throws {
+        let got = try events("""
+        try:
+            raise ValueError('boom')
+        except ValueError as e:
+            msg = str(e)
+        data = [1, 2]
+        del data
+        after = 3
+        after = 4
+
+        """, query: "var:e OR var:data OR var:after")
+        let values = got.map { $0.split(separator: " ", maxSplits: 3).dropFirst(3).first.map(String.init) ?? "" }
+        XCTAssertEqual(values, ["e=ValueError('boom')", "msg='boom' e=", "data=[1, 2]", "data=", "after=3", "after=4 <return>=None"])
+    }
+
     func testCallbacksFromLibraryCodeAreRecorded() throws {
         let got = try events("""
         import copy

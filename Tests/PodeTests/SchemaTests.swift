@@ -8,7 +8,7 @@ final class SchemaTests: XCTestCase {
         var defs = Definitions()
         var records: [UInt8] = []
         func str(_ s: String) { Varint.append(UInt64(s.utf8.count), to: &records); records += Array(s.utf8) }
-        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("Tok.run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records)
+        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("Tok.run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
         records.append(3); Varint.append(1, to: &records); str("str")
         records.append(3); Varint.append(2, to: &records); str("app.Node")
         records.append(4); Varint.append(3, to: &records); str("word_count")
@@ -18,11 +18,11 @@ final class SchemaTests: XCTestCase {
             RecordedValue(name: name, type: type, flags: flags, text: text, fullLength: 0)
         }
         let events = [
-            Event(seq: 1, time: 0, kind: .call, thread: 0, activation: 1, caller: 0, code: 1, line: 3, depth: 0, valueLine: 3,
+            Event(seq: 1, time: 0, kind: .call, thread: 0, activation: 1, caller: 0, callerLine: 0, code: 1, line: 3, depth: 0, valueLine: 3,
                   values: [value(3, 1, "'Needle-7f3a it\\'s'")]),
-            Event(seq: 2, time: 0, kind: .line, thread: 1, activation: 1, caller: 0, code: 1, line: 4, depth: 0, valueLine: 3,
+            Event(seq: 2, time: 0, kind: .line, thread: 1, activation: 1, caller: 0, callerLine: 0, code: 1, line: 4, depth: 0, valueLine: 3,
                   values: [value(4, 2, "<app.Node object at 0x1> {x=3.14}"), value(3, 0, "", .deleted)]),
-            Event(seq: 3, time: 0, kind: .return, thread: 1, activation: 1, caller: 0, code: 1, line: 5, depth: 0, valueLine: 5,
+            Event(seq: 3, time: 0, kind: .return, thread: 1, activation: 1, caller: 0, callerLine: 0, code: 1, line: 5, depth: 0, valueLine: 5,
                   values: [value(ValueName.returnValue, 1, "'héllo'"), value(3, 1, "'word_like_1'")]),
         ]
         var union = Set<String>()
