@@ -8,6 +8,11 @@ import XapianKit
 public struct Hit: Sendable {
     public let event: Event
     public let matchedValues: [Int]
+
+    public init(event: Event, matchedValues: [Int]) {
+        self.event = event
+        self.matchedValues = matchedValues
+    }
 }
 
 /// A query compiled once and run against a trace.
@@ -29,17 +34,15 @@ public final class TraceSearcher {
     public let definitions: Definitions
     let reader: LogReader
     let database: XapianDatabase?
-    /// The log is read up to here: its size when the searcher opened.
-    let logEnd: Int
-    /// Frames before this offset are in block documents.
-    let indexedUpTo: Int
+    /// The run in time order, as far as it was written when the searcher opened.
+    public let timeline: Timeline
     private let parser = XapianQueryParser(fields: Schema.queryFields)
 
     public init(trace: TraceDirectory) throws {
         self.trace = trace
         metadata = try trace.readMetadata()
         reader = try LogReader(directory: trace.path)
-        logEnd = try reader.eventsSize()
+        let logEnd = try reader.eventsSize()
         // Definitions are written before the events that use them: read them after the size.
         definitions = try reader.definitions()
         var db: XapianDatabase? = nil
@@ -49,7 +52,7 @@ public final class TraceSearcher {
             upTo = Int(try opened.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
         }
         database = db
-        indexedUpTo = min(upTo, logEnd)
+        timeline = try Timeline(reader: reader, database: db, indexedUpTo: min(upTo, logEnd), logEnd: logEnd)
     }
 
     /// Parses `text` with Xapian's QueryParser (pode's fields as prefixes).
@@ -110,49 +113,41 @@ public final class TraceSearcher {
         return nil
     }
 
+    /// The segments (see Timeline) that may hold events matching `query`, in time order or
+    /// newest first: the index's candidate blocks, and every frame of the unindexed tail.
+    public func candidateSegments(_ query: CompiledQuery, descending: Bool = false) throws -> [Int] {
+        var indexed: [Int] = []
+        if let database, timeline.indexedBlocks > 0 {
+            let matches = try database.search(query.xapian, limit: timeline.indexedBlocks, descending: descending)
+            indexed = matches.docids.map { timeline.segmentIndex(ofDocid: $0) }.filter { $0 < timeline.indexedBlocks }
+        }
+        let tail = Array(timeline.indexedBlocks..<timeline.segmentCount)
+        return descending ? tail.reversed() + indexed : indexed + tail
+    }
+
+    /// Calls `body` with the events of each candidate segment of `query` (not yet checked
+    /// against it), in time order or newest first, until it returns false.
+    public func candidateEvents(_ query: CompiledQuery, descending: Bool = false, _ body: ([Event]) throws -> Bool) throws {
+        for index in try candidateSegments(query, descending: descending) {
+            if try !body(try timeline.events(inSegment: index)) { return }
+        }
+    }
+
     /// Calls `body` with every hit in time order (newest first with `descending`) until it
     /// returns false.
     public func search(_ query: CompiledQuery, descending: Bool = false, _ body: (Hit) throws -> Bool) throws {
         var going = true
-        func check(_ events: [Event]) throws {
-            let ordered: AnySequence<Event> = descending ? AnySequence(events.reversed()) : AnySequence(events)
-            for e in ordered where going {
-                if let hit = verify(e, query.program) { going = try body(hit) }
-            }
-        }
-        func indexed() throws {
-            guard let database, indexedUpTo > LogReader.firstFrameOffset else { return }
-            let count = try database.documentCount()
-            guard count > 0 else { return }
-            let matches = try database.search(query.xapian, limit: count, descending: descending)
-            for docid in matches.docids where going {
-                guard let location = BlockLocation(encoded: try database.document(docid).data) else {
-                    throw QueryError.internalError("block document \(docid) has no location")
-                }
-                guard location.end <= indexedUpTo else { continue }
-                try check(try reader.events(from: location.offset, to: location.end))
-            }
-        }
-        func tail() throws {
-            guard indexedUpTo < logEnd else { return }
+        try candidateEvents(query, descending: descending) { events in
             if descending {
-                // Newest first: collect the tail's frames, then walk them backwards.
-                var frames: [LogFrame] = []
-                try reader.forEachFrame(from: indexedUpTo, to: logEnd) { frames.append($0); return true }
-                for f in frames.reversed() where going { try check(try f.events()) }
+                for e in events.reversed() where going {
+                    if let hit = verify(e, query.program) { going = try body(hit) }
+                }
             } else {
-                try reader.forEachFrame(from: indexedUpTo, to: logEnd) { frame in
-                    try check(try frame.events())
-                    return going
+                for e in events where going {
+                    if let hit = verify(e, query.program) { going = try body(hit) }
                 }
             }
-        }
-        if descending {
-            try tail()
-            try indexed()
-        } else {
-            try indexed()
-            try tail()
+            return going
         }
     }
 

@@ -52,7 +52,7 @@ final class Output {
 
     func finish() { flush() }
 
-    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
     /// A path as the user would type it: relative to the current directory when inside it.
     static func displayPath(_ file: String) -> String {
@@ -60,7 +60,31 @@ final class Output {
         return file.hasPrefix(cwd) ? String(file.dropFirst(cwd.count)) : file
     }
 
-    func hit(_ hit: Hit, definitions: Definitions, metadata: TraceMetadata) {
+    /// `name = value` (or `name deleted`), noting a cut value's true length.
+    func valueText(_ v: RecordedValue, definitions: Definitions) -> String {
+        let name = definitions.valueName(v.name)
+        if v.flags.contains(.deleted) { return "\(paint(name, "33")) deleted" }
+        var text = "\(paint(name, "33")) = \(v.text)"
+        if v.flags.contains(.truncated) { text += " …(\(v.fullLength) \(Self.unit(of: definitions.typeName(v.type))))" }
+        return text
+    }
+
+    /// The JSON form of a value.
+    static func jsonValue(_ v: RecordedValue, definitions: Definitions) -> [String: Any] {
+        var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text]
+        if !v.flags.contains(.deleted) { d["type"] = definitions.typeName(v.type) }
+        if v.flags.contains(.truncated) { d["truncated"] = true; d["full_length"] = v.fullLength }
+        if v.flags.contains(.deleted) { d["deleted"] = true }
+        if v.flags.contains(.rebound) { d["rebound"] = true }
+        if v.flags.contains(.mutated) { d["mutated"] = true }
+        return d
+    }
+
+    /// One hit: a grep-like line (grouped by file on a terminal) or a JSON `match` object.
+    /// `frame` adds the frame number to the line; `separator` is `:` for a hit and `-` for
+    /// context around one (grep's convention).
+    func hit(_ hit: Hit, definitions: Definitions, metadata: TraceMetadata, frame: Bool = false, separator: Character = ":",
+             type: String = "match") {
         let e = hit.event
         let code = definitions.codes[e.code]
         let file = code?.file ?? "?"
@@ -69,12 +93,8 @@ final class Output {
         if json {
             var values: [[String: Any]] = []
             for (i, v) in e.values.enumerated() {
-                var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text, "matched": hit.matchedValues.contains(i)]
-                if !v.flags.contains(.deleted) { d["type"] = definitions.typeName(v.type) }
-                if v.flags.contains(.truncated) { d["truncated"] = true; d["full_length"] = v.fullLength }
-                if v.flags.contains(.deleted) { d["deleted"] = true }
-                if v.flags.contains(.rebound) { d["rebound"] = true }
-                if v.flags.contains(.mutated) { d["mutated"] = true }
+                var d = Self.jsonValue(v, definitions: definitions)
+                d["matched"] = hit.matchedValues.contains(i)
                 values.append(d)
             }
             var data: [String: Any] = [
@@ -83,19 +103,13 @@ final class Output {
                 "time_ns": e.time, "values": values,
             ]
             if e.kind == .call || e.kind == .resume { data["caller_frame"] = e.caller }
-            jsonLine(type: "match", data)
+            jsonLine(type: type, data)
             return
         }
         var head = "#\(e.seq) \(code?.qualname ?? "?")"
         if e.kind != .line { head += " [\(e.kind.name)]" }
-        let valueText = shown.map { i -> String in
-            let v = e.values[i]
-            let name = definitions.valueName(v.name)
-            if v.flags.contains(.deleted) { return "\(paint(name, "33")) deleted" }
-            var text = "\(paint(name, "33")) = \(v.text)"
-            if v.flags.contains(.truncated) { text += " …(\(v.fullLength) \(Self.unit(of: definitions.typeName(v.type))))" }
-            return text
-        }.joined(separator: ", ")
+        if frame { head += " (frame #\(e.activation))" }
+        let valueText = shown.map { self.valueText(e.values[$0], definitions: definitions) }.joined(separator: ", ")
         let body = valueText.isEmpty ? paint(head, "36") : "\(paint(head, "36")): \(valueText)"
         let path = Self.displayPath(file)
         if grouped {
@@ -104,9 +118,9 @@ final class Output {
                 line(paint(path, "1;35"))
                 lastFile = file
             }
-            line("\(paint(String(lineNo), "32")): \(body)")
+            line("\(paint(String(lineNo), "32"))\(separator) \(body)")
         } else {
-            line("\(path):\(lineNo): \(body)")
+            line("\(path)\(separator)\(lineNo)\(separator) \(body)")
         }
     }
 
