@@ -12,7 +12,7 @@ struct Pode: ParsableCommand {
         then ask the recording questions with 'pode search QUERY'. Traces live in ./.pode unless \
         you choose another directory.
         """,
-        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ListCommand.self]
+        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, ListCommand.self]
     )
 }
 

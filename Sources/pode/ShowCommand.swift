@@ -154,38 +154,55 @@ struct MomentPrinter {
             ])
             return
         }
-        var head = "#\(e.seq) \(e.kind.name) in \(function(e.code)) at \(Output.displayPath(path)):\(e.line)"
-        head += " (frame #\(e.activation), thread \(e.thread))"
+        printEvent(e)
+        printSource(file: path, line: e.line, context: context, sources: sources)
+        out.line("")
+        printStack(m, selected: selected)
+        for f in m.stack {
+            guard let locals = m.locals[f.activation] else { continue }
+            out.line("")
+            printLocals(locals, of: f, at: e.seq)
+        }
+    }
+
+    /// The event's heading line and the values it recorded.
+    func printEvent(_ e: Event) {
+        let head = "#\(e.seq) \(e.kind.name) in \(function(e.code)) at \(Output.displayPath(file(e.code))):\(e.line)"
+            + " (frame #\(e.activation), thread \(e.thread))"
         out.line(out.paint(head, "1;36"))
         if !e.values.isEmpty {
             let label = e.kind == .call ? "arguments" : (e.kind == .line ? "changed by line \(e.valueLine)" : "values")
             out.line("  \(label): " + e.values.map { out.valueText($0, definitions: definitions) }.joined(separator: ", "))
         }
-        if e.line > 0 {
-            let lo = max(1, Int(e.line) - context), hi = Int(e.line) + context
-            var shown = false
-            for n in lo...hi {
-                guard let text = sources.line(UInt32(n), of: path) else { continue }
-                if !shown { out.line(""); shown = true }
-                let marker = n == Int(e.line) ? out.paint("->", "1;32") : "  "
-                out.line("\(marker) \(String(n).leftPadded(to: 5))  \(text)")
-            }
+    }
+
+    /// Source lines around `line`, the current one marked with `->`.
+    func printSource(file: String, line: UInt32, context: Int, sources: SourceLines) {
+        guard line > 0 else { return }
+        let lo = max(1, Int(line) - context), hi = Int(line) + context
+        var shown = false
+        for n in lo...hi {
+            guard let text = sources.line(UInt32(n), of: file) else { continue }
+            if !shown { out.line(""); shown = true }
+            let marker = n == Int(line) ? out.paint("->", "1;32") : "  "
+            out.line("\(marker) \(String(n).leftPadded(to: 5))  \(text)")
         }
-        out.line("")
+    }
+
+    func printStack(_ m: Moment, selected: Int) {
         out.line(out.paint("Stack, outermost first:", "1"))
         for (i, f) in m.stack.enumerated().reversed() {
             let mark = i == selected ? ">" : " "
             out.line("\(mark) #\(f.activation) \(signature(f, call: m.calls[f.activation]))  \(Output.displayPath(file(f.code))):\(f.line)")
         }
-        for f in m.stack {
-            guard let locals = m.locals[f.activation] else { continue }
-            out.line("")
-            let what = definitions.codes[f.code]?.isModuleLevel == true ? "Variables" : "Locals"
-            out.line(out.paint("\(what) of \(function(f.code)) (frame #\(f.activation)) at #\(e.seq):", "1"))
-            if locals.isEmpty { out.line("  (none recorded)") }
-            for lv in locals {
-                out.line("  \(out.valueText(lv.value, definitions: definitions))  " + out.paint("(set at #\(lv.setAt), line \(lv.line))", "2"))
-            }
+    }
+
+    func printLocals(_ locals: [LocalValue], of f: StackFrame, at seq: UInt64) {
+        let what = definitions.codes[f.code]?.isModuleLevel == true ? "Variables" : "Locals"
+        out.line(out.paint("\(what) of \(function(f.code)) (frame #\(f.activation)) at #\(seq):", "1"))
+        if locals.isEmpty { out.line("  (none recorded)") }
+        for lv in locals {
+            out.line("  \(out.valueText(lv.value, definitions: definitions))  " + out.paint("(set at #\(lv.setAt), line \(lv.line))", "2"))
         }
     }
 }

@@ -1,0 +1,185 @@
+import PodeLog
+
+/// Moves through a recorded run the way a debugger steps, forwards and backwards: every answer
+/// comes from the trace, nothing is run again.
+public final class Navigator {
+    public let searcher: TraceSearcher
+    /// Where the navigator is.
+    public private(set) var current: Event
+    /// The call stack at `current`, innermost first (computed when first asked for).
+    private var cachedStack: [StackFrame]?
+    /// The frame `up` and `down` selected: 0 is the innermost.
+    public private(set) var selected = 0
+    /// What `continue` and `rcontinue` stop at: a query, and breakpoints.
+    public private(set) var query: String?
+    public private(set) var breakpoints: [Breakpoint] = []
+
+    public enum Breakpoint: CustomStringConvertible, Sendable {
+        case line(file: String, line: UInt32)
+        case function(String)
+
+        public var description: String {
+            switch self {
+            case .line(let f, let l): "\(f):\(l)"
+            case .function(let f): f
+            }
+        }
+    }
+
+    public init(searcher: TraceSearcher, at event: Event) {
+        self.searcher = searcher
+        current = event
+    }
+
+    public func stack() throws -> [StackFrame] {
+        if let s = cachedStack { return s }
+        let s = try searcher.stack(at: current)
+        cachedStack = s
+        return s
+    }
+
+    public func selectedFrame() throws -> StackFrame? {
+        let s = try stack()
+        return s.isEmpty ? nil : s[min(selected, s.count - 1)]
+    }
+
+    /// Moves to `event` (selecting its innermost frame).
+    public func move(to event: Event) {
+        current = event
+        cachedStack = nil
+        selected = 0
+    }
+
+    /// Selects an outer (`up`) or inner frame; false at the end of the stack.
+    public func select(outer: Bool) throws -> Bool {
+        let count = try stack().count
+        let next = selected + (outer ? 1 : -1)
+        guard next >= 0 && next < count else { return false }
+        selected = next
+        return true
+    }
+
+    /// The first event in `direction` from the current one that `accept` takes.
+    private func find(forward: Bool, _ accept: (Event) -> Bool) throws -> Event? {
+        var found: Event?
+        try searcher.timeline.walk(from: current.seq, forward: forward) { e in
+            if accept(e) { found = e; return false }
+            return true
+        }
+        return found
+    }
+
+    /// The next (or previous) event of this thread: pdb's `step` (and `back`).
+    public func step(forward: Bool = true) throws -> Event? {
+        let thread = current.thread
+        return try find(forward: forward) { $0.thread == thread }
+    }
+
+    /// The next (or previous) event of this frame or of a frame further out, stepping over calls:
+    /// pdb's `next` (and `rnext`).
+    public func next(forward: Bool = true) throws -> Event? {
+        let frame = try selectedFrame()
+        let activation = frame?.activation ?? current.activation
+        let depth = frame?.depth ?? current.depth
+        let thread = current.thread
+        return try find(forward: forward) { e in
+            e.thread == thread && (e.activation == activation || e.depth < depth)
+        }
+    }
+
+    /// The selected frame's return (or yield) event: pdb's `return`.
+    public func finish() throws -> Event? {
+        guard let frame = try selectedFrame() else { return nil }
+        var clauses = ["(kind:return OR kind:yield)", "seq:\(current.seq + 1).."]
+        clauses += searcher.placeClauses(frame.code)
+        var found: Event?
+        try searcher.candidateEvents(try searcher.compile(clauses.joined(separator: " "))) { events in
+            for e in events where e.seq > current.seq && e.activation == frame.activation && (e.kind == .return || e.kind == .yield) {
+                found = e
+                return false
+            }
+            return true
+        }
+        return found
+    }
+
+    /// The selected frame's call (or the resume that started its current run): `rfinish`.
+    public func callOfFrame() throws -> Event? {
+        guard let frame = try selectedFrame() else { return nil }
+        if let entry = frame.entry, entry.seq < current.seq || selected > 0 { return entry }
+        // Already at the entry: the call of the frame around it.
+        let s = try stack()
+        return selected + 1 < s.count ? s[selected + 1].entry : nil
+    }
+
+    public func setQuery(_ text: String?) throws {
+        if let text { _ = try searcher.compile(text) }
+        query = text
+    }
+
+    public func addBreakpoint(_ b: Breakpoint) { breakpoints.append(b) }
+    public func clearBreakpoints() { breakpoints.removeAll() }
+
+    /// The query that `continue` stops at: the search, or any breakpoint.
+    func stopQuery() -> String? {
+        var parts: [String] = []
+        if let query { parts.append("(\(query))") }
+        for b in breakpoints {
+            switch b {
+            case .line(let file, let line):
+                if let f = TraceSearcher.clause("file", file) { parts.append("(\(f) kind:line line:\(line)..\(line))") }
+            case .function(let name):
+                if let f = TraceSearcher.clause("func", name) { parts.append("(\(f) kind:call)") }
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: " OR ")
+    }
+
+    /// Whether `e` is a breakpoint's own event (the index narrows by block, so check exactly).
+    func stopsAtBreakpoint(_ e: Event) -> Bool {
+        guard let code = searcher.definitions.codes[e.code] else { return false }
+        for b in breakpoints {
+            switch b {
+            case .line(let file, let line):
+                if e.kind == .line && e.line == line && (code.file == file || code.file.hasSuffix("/" + file)) { return true }
+            case .function(let name):
+                if e.kind == .call && (code.qualname == name || code.name == name) { return true }
+            }
+        }
+        return false
+    }
+
+    /// The next (or previous) hit of the search or a breakpoint; nil when there is none, and
+    /// the last (or first) event when nothing is set, as pdb's continue runs to the end.
+    public func proceed(forward: Bool = true) throws -> Event? {
+        guard let stop = stopQuery() else {
+            return forward ? try searcher.timeline.lastEvent() : try searcher.timeline.firstEvent()
+        }
+        let range = forward ? "seq:\(current.seq + 1).." : "seq:..\(current.seq > 0 ? current.seq - 1 : 0)"
+        let compiled = try searcher.compile("(\(stop)) \(range)")
+        let search = try query.map { try searcher.compile($0) }
+        var found: Event?
+        try searcher.candidateEvents(compiled, descending: !forward) { events in
+            let ordered = forward ? events : events.reversed()
+            for e in ordered where forward ? e.seq > current.seq : e.seq < current.seq {
+                let byQuery = search.map { searcher.verify(e, $0.program) != nil } ?? false
+                if byQuery || stopsAtBreakpoint(e) { found = e; return false }
+            }
+            return true
+        }
+        return found
+    }
+
+    /// The value of `name` in the selected frame at the current event, or in the module's
+    /// variables when the frame has no such local (Python's lookup order).
+    public func value(of name: String) throws -> LocalValue? {
+        let s = try stack()
+        guard let frame = try selectedFrame() else { return nil }
+        for f in [frame] + (s.last.map { $0.activation == frame.activation ? [] : [$0] } ?? []) {
+            if let v = try searcher.locals(of: f, at: current.seq).first(where: { searcher.definitions.valueName($0.value.name) == name }) {
+                return v
+            }
+        }
+        return nil
+    }
+}
