@@ -126,7 +126,7 @@ typedef struct CodeInfo {
     uint8_t in_scope, optimized, genlike;
     int nslots, nargs;
     uint32_t *slot_names;  // name id per localsplus slot
-    uint8_t *slot_flags;   // 1 = skip (hidden), 2 = cell or free variable
+    uint8_t *slot_flags;   // 1 = skip (hidden), 2 = cell or free variable, 4 = free variable
     // The local slots each line's bytecode names (bit min(slot, 63)), from first_line on;
     // no_line_refs are those named by instructions without a line (run as part of any line).
     int first_line, nlines;
@@ -238,6 +238,7 @@ static CodeInfo *code_info(PyCodeObject *code) {
             _PyLocals_Kind kind = _PyLocals_GetKind(code->co_localspluskinds, i);
             if (s[0] == '.') ci->slot_flags[i] |= 1;
             if (kind & (CO_FAST_CELL | CO_FAST_FREE)) ci->slot_flags[i] |= 2;
+            if (kind & CO_FAST_FREE) ci->slot_flags[i] |= 4;
         }
         if (ci->optimized) compute_line_refs(ci, code);
         uint32_t *extra_names = NULL;
@@ -555,7 +556,8 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         Slot *s = &a->slots[i];
         if (call) {
             if (!v) continue;
-            if (i < ci->nargs) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 1);
+            // Arguments, and the free variables a closure sees, are part of the call.
+            if (i < ci->nargs || (fl & 4)) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 1);
             else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit, &s->shared); }
             continue;
         }

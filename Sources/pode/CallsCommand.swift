@@ -53,7 +53,8 @@ struct CallsCommand: ParsableCommand {
         let searcher = try traceOptions.openSearcher()
         let out = display.output()
         let defs = searcher.definitions
-        let threads = Set(defs.threads.keys).count > 1
+        // One thread's calls need no thread label: a tree under one call, or a run with one thread.
+        let threads = defs.threads.count > 1 && under == nil
         var printed = 0
         try reading("calls") {
             // The root of --under: the frame of that event, and where its calls end.

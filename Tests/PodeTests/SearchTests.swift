@@ -211,7 +211,8 @@ final class SearchTests: XCTestCase {
         XCTAssertTrue(try firstLine("func:fact kind:return value:1").hasSuffix("fact [return]: <return> = 1"))
         XCTAssertTrue(try firstLine("func:fact kind:return value:120").contains("<return> = 120"))
         XCTAssertEqual(try Harness.pode(["search", "--trace", "trace", "--count", "func:fact kind:call"], in: dir).stdout, "5\n")
-        XCTAssertTrue(try firstLine("func:add kind:call").hasSuffix("make_adder.<locals>.add [call]: x = 5"))
+        // A closure's call shows its free variables with its arguments.
+        XCTAssertTrue(try firstLine("func:add kind:call").hasSuffix("make_adder.<locals>.add [call]: x = 5, k = 10"))
         XCTAssertTrue(try firstLine("func:add kind:return").hasSuffix("<return> = 15"))
         let deposit = try firstLine("func:Account.deposit kind:return")
         XCTAssertTrue(deposit.contains("<return> = 42"), deposit)
