@@ -90,25 +90,35 @@ public final class GrepPattern {
     /// literal text it surely requires (then the whole log is scanned).
     public func requiredWords() -> (words: [String], prefixes: [String]) {
         var words: [String] = [], prefixes: [String] = []
-        for run in fixed ? [source] : Self.literalRuns(source) {
-            let (w, p) = Self.wordsSurelyIndexed(in: run, wholeWords: wholeWords)
+        let runs = fixed ? [LiteralRun(text: source, startsAtWord: false)] : Self.literalRuns(source)
+        for run in runs {
+            let (w, p) = Self.wordsSurelyIndexed(in: run.text, wholeWords: wholeWords || run.startsAtWord)
             words += w
             prefixes += p
         }
         return (words, prefixes)
     }
 
+    /// A run of literal characters, and whether the pattern says a word starts where it starts
+    /// (after `^`, `\b` or `\<`).
+    struct LiteralRun: Equatable {
+        var text: String
+        var startsAtWord: Bool
+    }
+
     /// Runs of literal characters the pattern requires, in order. Conservative: an alternation
     /// anywhere gives none, groups and bracket expressions end a run, and a quantified character
     /// is dropped from its run.
-    static func literalRuns(_ pattern: String) -> [String] {
+    static func literalRuns(_ pattern: String) -> [LiteralRun] {
         let chars = Array(pattern)
         if chars.contains("|") { return [] }
-        var runs: [String] = []
+        var runs: [LiteralRun] = []
         var current: [Character] = []
-        func end() {
-            if !current.isEmpty { runs.append(String(current)) }
+        var atWord = false
+        func end(nextAtWord: Bool = false) {
+            if !current.isEmpty { runs.append(LiteralRun(text: String(current), startsAtWord: atWord)) }
             current = []
+            atWord = nextAtWord
         }
         var i = 0
         while i < chars.count {
@@ -124,7 +134,9 @@ public final class GrepPattern {
                 while i < chars.count && chars[i] != "}" { i += 1 }
             case "+":
                 end()
-            case ".", "^", "$", ")":
+            case "^":
+                end(nextAtWord: true)
+            case ".", "$", ")":
                 end()
             case "(":
                 // A group's text may be optional or repeated: skip it whole.
@@ -146,8 +158,8 @@ public final class GrepPattern {
                 guard i + 1 < chars.count else { end(); break }
                 let next = chars[i + 1]
                 i += 1
-                if next.isLetter || next.isNumber {
-                    end()  // \w \b \< \1 and the like
+                if next.isLetter || next.isNumber || next == "<" || next == ">" {
+                    end(nextAtWord: next == "b" || next == "<")  // \w \b \< \1 and the like
                 } else {
                     // An escaped character is itself, unless a quantifier follows it.
                     current.append(next)

@@ -87,19 +87,30 @@ extension TraceSearcher {
         guard !order.isEmpty else { return [] }
         var found: [UInt32: LocalValue] = [:]
         var remaining = wanted
-        let names = order.compactMap { definitions.names[$0].flatMap { Self.clause("var", $0) } }
-        let text = (["(" + names.joined(separator: " OR ") + ")", "seq:\(frame.activation)..\(seq)"] + placeClauses(frame.code))
-            .joined(separator: " ")
-        try candidateEvents(try compile(text), descending: true) { events in
-            for e in events.reversed() where e.seq <= seq && e.seq >= frame.activation && e.activation == frame.activation {
-                for v in e.values where remaining.contains(v.name) {
-                    remaining.remove(v.name)
-                    found[v.name] = LocalValue(value: v, setAt: e.seq, line: e.valueLine)
+        /// Newest change first, over the candidate blocks of `names`, until all are found or
+        /// `blocks` blocks were read.
+        func lookUp(_ names: [UInt32], blocks: Int) throws {
+            let clauses = names.compactMap { definitions.names[$0].flatMap { Self.clause("var", $0) } }
+            guard !clauses.isEmpty else { return }
+            let text = (["(" + clauses.joined(separator: " OR ") + ")", "seq:\(frame.activation)..\(seq)"] + placeClauses(frame.code))
+                .joined(separator: " ")
+            var read = 0
+            try candidateEvents(try compile(text), descending: true) { events in
+                for e in events.reversed() where e.seq <= seq && e.seq >= frame.activation && e.activation == frame.activation {
+                    for v in e.values where remaining.contains(v.name) {
+                        remaining.remove(v.name)
+                        found[v.name] = LocalValue(value: v, setAt: e.seq, line: e.valueLine)
+                    }
+                    if remaining.isEmpty { return false }
                 }
-                if remaining.isEmpty { return false }
+                read += 1
+                return read < blocks
             }
-            return true
         }
+        // Most variables changed lately: a few blocks back find them all at once. Each one left
+        // is looked up on its own, so a variable set long ago costs only the blocks naming it.
+        try lookUp(order, blocks: 2)
+        for id in order where remaining.contains(id) { try lookUp([id], blocks: .max) }
         return order.compactMap { found[$0] }.filter { !$0.value.flags.contains(.deleted) }
     }
 }

@@ -167,14 +167,14 @@ struct CallPrinter {
             return
         }
         let signature = out.paint(code?.qualname ?? "?", "36") + "(" + args.map { arg -> String in
-            arg.flags.contains(.deleted) ? definitions.valueName(arg.name) : "\(definitions.valueName(arg.name))=\(arg.text)"
+            arg.flags.contains(.deleted) ? definitions.valueName(arg.name) : "\(definitions.valueName(arg.name))=\(Output.shortText(arg))"
         }.joined(separator: ", ") + ")"
         var result = ""
         if let end = c.end {
             if let r = end.values.first(where: { $0.name == ValueName.returnValue }) {
-                result = " -> " + r.text
+                result = " -> " + Output.shortText(r)
             } else if let raised = c.raised {
-                result = " " + out.paint("raised", "31") + " " + raised.text
+                result = " " + out.paint("raised", "31") + " " + Output.shortText(raised)
             }
         } else {
             result = " (did not return)"

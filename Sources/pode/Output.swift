@@ -69,6 +69,9 @@ final class Output {
         return text
     }
 
+    /// A value's text, with `…` when the recording cut it.
+    static func shortText(_ v: RecordedValue) -> String { v.flags.contains(.truncated) ? v.text + "…" : v.text }
+
     /// The JSON form of a value.
     static func jsonValue(_ v: RecordedValue, definitions: Definitions) -> [String: Any] {
         var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text]
