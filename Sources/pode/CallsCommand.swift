@@ -148,10 +148,12 @@ struct CallPrinter {
         let e = c.call
         let code = definitions.codes[e.code]
         let file = code?.file ?? "?"
+        // A module's call is at line 0: say where its code starts instead.
+        let line = e.line > 0 ? e.line : (code?.firstLine ?? 0)
         let args = e.values.filter { $0.name >= ValueName.firstName }
         if out.json {
             var d: [String: Any] = [
-                "frame": e.activation, "seq": e.seq, "function": code?.qualname ?? "?", "file": file, "line": e.line,
+                "frame": e.activation, "seq": e.seq, "function": code?.qualname ?? "?", "file": file, "line": line,
                 "depth": e.depth, "thread": e.thread, "caller_frame": e.caller, "caller_line": e.callerLine,
                 "args": args.map { Output.jsonValue($0, definitions: definitions) }, "finished": c.end != nil,
             ]
@@ -183,9 +185,9 @@ struct CallPrinter {
         let thread = threads ? "[thread \(e.thread)] " : ""
         if tree {
             let indent = String(repeating: "  ", count: max(0, c.level))
-            out.line("\(thread)\(indent)\(signature)\(result)  " + out.paint("\(span) \(Output.displayPath(file)):\(e.line)", "2"))
+            out.line("\(thread)\(indent)\(signature)\(result)  " + out.paint("\(span) \(Output.displayPath(file)):\(line)", "2"))
         } else {
-            out.line("\(Output.displayPath(file)):\(e.line): \(thread)\(span) depth \(e.depth) \(signature)\(result)")
+            out.line("\(Output.displayPath(file)):\(line): \(thread)\(span) depth \(e.depth) \(signature)\(result)")
         }
     }
 }

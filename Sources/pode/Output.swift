@@ -69,8 +69,11 @@ final class Output {
         return text
     }
 
-    /// A value's text, with `…` when the recording cut it.
-    static func shortText(_ v: RecordedValue) -> String { v.flags.contains(.truncated) ? v.text + "…" : v.text }
+    /// A value's text, with `…` when the recording cut it (or when it is cut here to `limit` characters).
+    static func shortText(_ v: RecordedValue, limit: Int = .max) -> String {
+        if v.text.count > limit { return String(v.text.prefix(limit)) + "…" }
+        return v.flags.contains(.truncated) ? v.text + "…" : v.text
+    }
 
     /// The JSON form of a value.
     static func jsonValue(_ v: RecordedValue, definitions: Definitions) -> [String: Any] {

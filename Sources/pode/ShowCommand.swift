@@ -116,7 +116,7 @@ struct MomentPrinter {
     /// `func(a=1, b=2)` from a frame's call event.
     func signature(_ frame: StackFrame, call: Event?) -> String {
         let args = (call?.values ?? []).filter { $0.name >= ValueName.firstName && !$0.flags.contains(.deleted) }
-            .map { "\(definitions.valueName($0.name))=\(Output.shortText($0))" }
+            .map { "\(definitions.valueName($0.name))=\(Output.shortText($0, limit: 60))" }
         return function(frame.code) + "(" + args.joined(separator: ", ") + ")"
     }
 
