@@ -17,3 +17,18 @@ echo "\$ pode search --first 'value:\"needle-7f3a\"'"
 echo
 echo "\$ pode search 'func:tokenize var:word' --facets --limit 3"
 "$pode" search --trace .pode/demo 'func:tokenize var:word' --facets --limit 3
+echo
+echo '$ pode show 209 --context 1'
+"$pode" show --trace .pode/demo 209 --context 1
+echo
+echo '$ pode history words --limit 3'
+"$pode" history --trace .pode/demo words --limit 3
+echo
+echo '$ pode calls --tree --depth 3'
+"$pode" calls --trace .pode/demo --tree --depth 3
+echo
+echo "\$ pode grep --var word -A 1 'needle-[0-9a-f]+'"
+"$pode" grep --trace .pode/demo --var word -A 1 'needle-[0-9a-f]+'
+echo
+echo "\$ printf 'n\\nb\\nr\\nup\\np path\\nq\\n' | pode replay --first 'value:\"needle-7f3a\"'"
+printf 'n\nb\nr\nup\np path\nq\n' | "$pode" replay --trace .pode/demo --first 'value:"needle-7f3a"'
