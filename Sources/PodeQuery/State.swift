@@ -26,8 +26,8 @@ public struct LocalValue: Sendable {
 
 extension TraceSearcher {
     /// A query clause `field:"value"` built for the query parser (nil when `value` cannot be
-    /// quoted; the clause only narrows what is checked exactly anyway).
-    static func clause(_ field: String, _ value: String) -> String? {
+    /// quoted; callers check what the clause narrows exactly anyway).
+    public static func clause(_ field: String, _ value: String) -> String? {
         value.contains("\"") || value.isEmpty ? nil : "\(field):\"\(value)\""
     }
 

@@ -67,7 +67,7 @@ struct CallsCommand: ParsableCommand {
                 root = try searcher.timeline.event(e.activation) ?? e
             }
             var clauses = ["(kind:call OR kind:return OR kind:exception)"]
-            if let function { clauses.append("func:\"\(function)\"") }
+            if let f = function.flatMap({ TraceSearcher.clause("func", $0) }) { clauses.append(f) }
             if let root { clauses.append("seq:\(root.activation)..") }
             let query = try searcher.compile(clauses.joined(separator: " "))
             let printer = CallPrinter(out: out, definitions: defs, tree: tree, threads: threads)

@@ -39,7 +39,10 @@ struct HistoryCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit takes a number of at least 1") }
-        if variable.isEmpty || variable.contains("\"") { throw ValidationError("'\(variable)' is not a variable name") }
+        for (what, text) in [("a variable name", variable), ("a function name", self.func ?? "f"), ("a file name", file ?? "f")]
+        where text.isEmpty || text.contains("\"") {
+            throw ValidationError("'\(text)' is not \(what)")
+        }
     }
 
     func run() throws {
@@ -49,9 +52,9 @@ struct HistoryCommand: ParsableCommand {
         var changes = 0
         try reading("history") {
             guard let name = searcher.definitions.nameID(variable) else { return }
-            var clauses = ["var:\"\(variable)\""]
-            if let f = self.func { clauses.append("func:\"\(f)\"") }
-            if let file { clauses.append("file:\"\(file)\"") }
+            var clauses = [TraceSearcher.clause("var", variable)].compactMap { $0 }
+            if let f = self.func.flatMap({ TraceSearcher.clause("func", $0) }) { clauses.append(f) }
+            if let f = file.flatMap({ TraceSearcher.clause("file", $0) }) { clauses.append(f) }
             if let seq { clauses.append(seq.clause) }
             if let frame { clauses.append("seq:\(frame)..") }
             let query = try searcher.compile(clauses.joined(separator: " "))
