@@ -75,16 +75,26 @@ public final class Navigator {
         return try find(forward: forward) { $0.thread == thread }
     }
 
-    /// The next (or previous) event of this frame or of a frame further out, stepping over calls:
-    /// pdb's `next` (and `rnext`).
+    /// The next (or previous) event of the selected frame, stepping over calls; from the frame's
+    /// last event (its return or yield), or back from its first, the caller's: pdb's `next` (and
+    /// `rnext`). The index finds the frame's next event, however long the call stepped over.
     public func next(forward: Bool = true) throws -> Event? {
-        let frame = try selectedFrame()
-        let activation = frame?.activation ?? current.activation
-        let depth = frame?.depth ?? current.depth
-        let thread = current.thread
-        return try find(forward: forward) { e in
-            e.thread == thread && (e.activation == activation || e.depth < depth)
+        guard let frame = try selectedFrame() else { return try step(forward: forward) }
+        let leaving: Set<EventKind> = forward ? [.return, .yield] : [.call, .resume]
+        if current.activation == frame.activation && leaving.contains(current.kind) { return try step(forward: forward) }
+        let seq = current.seq
+        let range = forward ? "seq:\(seq + 1).." : "seq:..\(seq > 0 ? seq - 1 : 0)"
+        let query = try searcher.compile(([range] + searcher.placeClauses(frame.code)).joined(separator: " "))
+        var found: Event?
+        try searcher.candidateEvents(query, descending: !forward) { events in
+            for e in forward ? events : events.reversed()
+            where e.activation == frame.activation && (forward ? e.seq > seq : e.seq < seq) {
+                found = e
+                return false
+            }
+            return true
         }
+        return found
     }
 
     /// The selected frame's return (or yield) event: pdb's `return`.

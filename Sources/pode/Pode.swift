@@ -9,8 +9,10 @@ struct Pode: ParsableCommand {
         abstract: "The Python omniscient debugger: record a run once, then search everything it held.",
         discussion: """
         Record a program with 'pode record script.py args...' (it runs exactly as python3 would), \
-        then ask the recording questions with 'pode search QUERY'. Traces live in ./.pode unless \
-        you choose another directory.
+        then ask the recording questions: 'pode search QUERY' and 'pode grep PATTERN' find values, \
+        'pode show SEQ' shows a moment with every variable as it was then, 'pode history VAR' a \
+        variable's every value, 'pode calls' the calls, and 'pode replay' steps through the run \
+        forwards and backwards. Traces live in ./.pode unless you choose another directory.
         """,
         subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, ListCommand.self]
     )

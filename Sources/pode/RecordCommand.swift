@@ -63,6 +63,11 @@ struct RecordCommand: ParsableCommand {
 
     func run() throws {
         let program = self.program.first == "--" ? Array(self.program.dropFirst()) : self.program
+        // Python's command line is passed through untouched, so help asked for before it lands here.
+        if self.program.first == "-h" || self.program.first == "--help" {
+            print(Pode.helpMessage(for: RecordCommand.self))
+            return
+        }
         guard let first = program.first else {
             throw ValidationError("nothing to record: give a script (pode record script.py args...), -m MODULE or -c CODE")
         }

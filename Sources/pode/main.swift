@@ -35,5 +35,11 @@ do {
 } catch let e as ValidationError {
     fail(e.message)
 } catch {
-    fail(String(describing: error))
+    // ArgumentParser's own errors (help asked for through a subcommand) say what to print.
+    if Pode.exitCode(for: error) == .success {
+        print(Pode.fullMessage(for: error))
+        exit(0)
+    }
+    let message = Pode.fullMessage(for: error)
+    fail(message.isEmpty ? String(describing: error) : message)
 }

@@ -284,6 +284,14 @@ final class TimeTravelTests: XCTestCase {
         XCTAssertTrue(bad.stderr.hasPrefix("pode: '(unclosed' is not a valid regular expression"), bad.stderr)
     }
 
+    func testEveryCommandHasHelp() throws {
+        for command in [[], ["record"], ["search"], ["show"], ["history"], ["calls"], ["grep"], ["replay"], ["ls"]] {
+            let r = try Harness.pode(command + ["--help"], in: dir)
+            XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW: "), "\(command): \(r.stdout)")
+        }
+    }
+
     func testMissingEventsAndNamesExitWithOne() throws {
         let r = try pode(["show", "99999999"])
         XCTAssertEqual(r.status, 1)
