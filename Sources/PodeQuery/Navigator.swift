@@ -84,33 +84,19 @@ public final class Navigator {
         if current.activation == frame.activation && leaving.contains(current.kind) { return try step(forward: forward) }
         let seq = current.seq
         let range = forward ? "seq:\(seq + 1).." : "seq:..\(seq > 0 ? seq - 1 : 0)"
-        let query = try searcher.compile(([range] + searcher.placeClauses(frame.code)).joined(separator: " "))
-        var found: Event?
-        try searcher.candidateEvents(query, descending: !forward) { events in
-            for e in forward ? events : events.reversed()
-            where e.activation == frame.activation && (forward ? e.seq > seq : e.seq < seq) {
-                found = e
-                return false
-            }
-            return true
+        return try searcher.firstCandidate(([range] + searcher.placeClauses(frame.code)).joined(separator: " "), descending: !forward) {
+            $0.activation == frame.activation && (forward ? $0.seq > seq : $0.seq < seq)
         }
-        return found
     }
 
     /// The selected frame's return (or yield) event: pdb's `return`.
     public func finish() throws -> Event? {
         guard let frame = try selectedFrame() else { return nil }
-        var clauses = ["(kind:return OR kind:yield)", "seq:\(current.seq + 1).."]
-        clauses += searcher.placeClauses(frame.code)
-        var found: Event?
-        try searcher.candidateEvents(try searcher.compile(clauses.joined(separator: " "))) { events in
-            for e in events where e.seq > current.seq && e.activation == frame.activation && (e.kind == .return || e.kind == .yield) {
-                found = e
-                return false
-            }
-            return true
+        let seq = current.seq
+        let clauses = ["(kind:return OR kind:yield)", "seq:\(seq + 1).."] + searcher.placeClauses(frame.code)
+        return try searcher.firstCandidate(clauses.joined(separator: " ")) {
+            $0.seq > seq && $0.activation == frame.activation && ($0.kind == .return || $0.kind == .yield)
         }
-        return found
     }
 
     /// The selected frame's call (or the resume that started its current run): `rfinish`.

@@ -63,14 +63,18 @@ extension TraceSearcher {
             return first
         }
         let text = (["(kind:call OR kind:resume)", "seq:\(activation)..\(seq)"] + placeClauses(code)).joined(separator: " ")
+        return try firstCandidate(text, descending: true) {
+            $0.seq <= seq && $0.seq >= activation && $0.activation == activation && ($0.kind == .call || $0.kind == .resume)
+        }
+    }
+
+    /// The first event (the last with `descending`) of the candidate blocks of query `text` that
+    /// `accept` takes: the query narrows, `accept` decides exactly.
+    func firstCandidate(_ text: String, descending: Bool = false, where accept: (Event) -> Bool) throws -> Event? {
         var found: Event?
-        try candidateEvents(try compile(text), descending: true) { events in
-            for e in events.reversed() where e.seq <= seq && e.seq >= activation && e.activation == activation
-                && (e.kind == .call || e.kind == .resume) {
-                found = e
-                return false
-            }
-            return true
+        try candidateEvents(try compile(text), descending: descending) { events in
+            found = descending ? events.last(where: accept) : events.first(where: accept)
+            return found == nil
         }
         return found
     }

@@ -23,6 +23,7 @@ struct SearchCommand: ParsableCommand {
     )
 
     @OptionGroup var traceOptions: TraceOptions
+    @OptionGroup var display: DisplayOptions
 
     @Argument(help: "The query, for example: needle-7f3a, 'func:tokenize var:word', 'value:\"x\" kind:line'.")
     var query: String
@@ -44,12 +45,6 @@ struct SearchCommand: ParsableCommand {
 
     @Option(help: "After the hits, print exact hit counts per value of these facets: a comma-separated list of file, func, var, kind, type, thread (all of them when no list is given).")
     var facets: String?
-
-    @Flag(help: "Write JSON Lines (see docs/json.md) instead of text.")
-    var json = false
-
-    @Option(help: "When to colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.")
-    var color: ColorChoice = .auto
 
     static let facetNames = ["file", "func", "var", "kind", "type", "thread"]
 
@@ -103,7 +98,8 @@ struct SearchCommand: ParsableCommand {
         } catch {
             throw CommandFailure("cannot read the trace \(trace.path): \(error)")
         }
-        let out = Output(color: Output.useColor(color), json: json)
+        let out = display.output()
+        let json = display.json
         let facetList = facets.map { $0.split(separator: ",").map(String.init) } ?? []
         var counter = FacetCounter(definitions: searcher.definitions, facets: facetList)
         let maxHits: Int? = first || last ? 1 : limit

@@ -12,18 +12,24 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+/// Ends the program for an error ArgumentParser knows: help asked for (exit 0), else its message.
+func exitForParserError(_ error: Error) -> Never {
+    if Pode.exitCode(for: error) == .success {
+        print(Pode.fullMessage(for: error))
+        exit(0)
+    }
+    let message = Pode.fullMessage(for: error)
+    FileHandle.standardError.write(Data(((message.isEmpty ? "pode: \(error)" : message) + "\n").utf8))
+    exit(2)
+}
+
 var command: ParsableCommand
 do {
     command = try Pode.parseAsRoot(arguments)
 } catch let e as ValidationError {
     fail(e.message)
 } catch {
-    if Pode.exitCode(for: error) == .success {
-        print(Pode.fullMessage(for: error))
-        exit(0)
-    }
-    FileHandle.standardError.write(Data((Pode.fullMessage(for: error) + "\n").utf8))
-    exit(2)
+    exitForParserError(error)
 }
 do {
     try command.run()
@@ -35,11 +41,6 @@ do {
 } catch let e as ValidationError {
     fail(e.message)
 } catch {
-    // ArgumentParser's own errors (help asked for through a subcommand) say what to print.
-    if Pode.exitCode(for: error) == .success {
-        print(Pode.fullMessage(for: error))
-        exit(0)
-    }
-    let message = Pode.fullMessage(for: error)
-    fail(message.isEmpty ? String(describing: error) : message)
+    // Help asked for through a subcommand arrives here from its run().
+    exitForParserError(error)
 }
