@@ -169,9 +169,10 @@ public final class Navigator {
     /// The value of `name` in the selected frame at the current event, or in the module's
     /// variables when the frame has no such local (Python's lookup order).
     public func value(of name: String) throws -> LocalValue? {
-        let s = try stack()
         guard let frame = try selectedFrame() else { return nil }
-        for f in [frame] + (s.last.map { $0.activation == frame.activation ? [] : [$0] } ?? []) {
+        var frames = [frame]
+        if let module = try stack().last, module.activation != frame.activation { frames.append(module) }
+        for f in frames {
             if let v = try searcher.locals(of: f, at: current.seq).first(where: { searcher.definitions.valueName($0.value.name) == name }) {
                 return v
             }

@@ -47,23 +47,7 @@ public struct RenderedValue: Sendable {
                 guard let a = identifier() else { return nil }
                 steps.append(.attribute(a))
             } else if chars[i] == "[" {
-                var depth = 0, j = i
-                var quote: Character?
-                while j < chars.count {
-                    let c = chars[j]
-                    if let q = quote {
-                        if c == "\\" { j += 1 } else if c == q { quote = nil }
-                    } else if c == "'" || c == "\"" {
-                        quote = c
-                    } else if c == "[" {
-                        depth += 1
-                    } else if c == "]" {
-                        depth -= 1
-                        if depth == 0 { break }
-                    }
-                    j += 1
-                }
-                guard j < chars.count else { return nil }
+                guard let j = scan(chars, from: i, until: { c, depth in c == "]" && depth == 1 }), j < chars.count else { return nil }
                 steps.append(.item(String(chars[(i + 1)..<j]).trimmingWhitespace()))
                 i = j + 1
             } else {
@@ -227,28 +211,32 @@ public struct RenderedValue: Sendable {
         /// Anything else, up to a comma, colon or closing bracket outside brackets and quotes.
         mutating func atom() -> RenderedValue? {
             let start = i
-            var depth = 0
-            var quote: Character?
-            while i < chars.count {
-                let c = chars[i]
-                if let q = quote {
-                    if c == "\\" { i += 1 } else if c == q { quote = nil }
-                } else if c == "'" || c == "\"" {
-                    quote = c
-                } else if c == "(" || c == "[" || c == "{" {
-                    depth += 1
-                } else if c == ")" || c == "]" || c == "}" {
-                    if depth == 0 { break }
-                    depth -= 1
-                } else if (c == "," || c == ":" || c == "=") && depth == 0 {
-                    break
-                }
-                i += 1
-            }
-            guard i > start, quote == nil else { return nil }
+            guard let end = scan(chars, from: i, until: { c, depth in depth == 0 && ")]},:=".contains(c) }), end > start else { return nil }
+            i = end
             return RenderedValue(text: String(chars[start..<i]).trimmingWhitespace(), shape: .atom)
         }
     }
+}
+
+/// Walks `chars` from `start` over quoted text (with backslash escapes) and brackets, to the first
+/// character outside quotes that `stop` takes, given how many brackets are open before it; the
+/// end of `chars` when none is, nil when a quote is still open there.
+func scan(_ chars: [Character], from start: Int, until stop: (Character, Int) -> Bool) -> Int? {
+    var depth = 0, j = start
+    var quote: Character?
+    while j < chars.count {
+        let c = chars[j]
+        if let q = quote {
+            if c == "\\" { j += 1 } else if c == q { quote = nil }
+        } else if c == "'" || c == "\"" {
+            quote = c
+        } else {
+            if stop(c, depth) { return j }
+            if "([{".contains(c) { depth += 1 } else if ")]}".contains(c) { depth -= 1 }
+        }
+        j += 1
+    }
+    return quote == nil ? chars.count : nil
 }
 
 extension String {

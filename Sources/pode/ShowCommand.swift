@@ -64,7 +64,10 @@ struct Moment {
         var locals: [UInt64: [LocalValue]] = [:]
         var calls: [UInt64: Event] = [:]
         for (i, f) in stack.enumerated() {
-            if let call = try searcher.timeline.event(f.activation), call.kind == .call, call.activation == f.activation {
+            // The stack already holds a frame's call unless its current run began with a resume.
+            if let entry = f.entry, entry.kind == .call {
+                calls[f.activation] = entry
+            } else if let call = try searcher.timeline.event(f.activation), call.kind == .call, call.activation == f.activation {
                 calls[f.activation] = call
             }
             if allFrames || i == selected { locals[f.activation] = try searcher.locals(of: f, at: event.seq) }
@@ -95,6 +98,13 @@ final class SourceLines {
         }
         files[file] = l
         return l
+    }
+
+    /// The kept lines within `context` of `line`, with their numbers (none for line 0).
+    func window(around line: UInt32, context: Int, of file: String) -> [(UInt32, String)] {
+        guard line > 0 else { return [] }
+        let lo = max(1, Int(line) - context), hi = Int(line) + context
+        return (lo...hi).compactMap { n in self.line(UInt32(n), of: file).map { (UInt32(n), $0) } }
     }
 
     /// Line `number` (from 1), if kept.
@@ -140,12 +150,8 @@ struct MomentPrinter {
                 }
                 stack.append(d)
             }
-            var source: [[String: Any]] = []
-            if e.line > 0 {
-                let lo = max(1, Int(e.line) - context), hi = Int(e.line) + context
-                for n in lo...hi {
-                    if let text = sources.line(UInt32(n), of: path) { source.append(["line": n, "text": text, "current": n == Int(e.line)]) }
-                }
+            let source = sources.window(around: e.line, context: context, of: path).map { n, text -> [String: Any] in
+                ["line": n, "text": text, "current": n == e.line]
             }
             out.jsonLine(type: "moment", [
                 "seq": e.seq, "kind": e.kind.name, "file": path, "line": e.line, "function": function(e.code), "thread": e.thread,
@@ -178,13 +184,10 @@ struct MomentPrinter {
 
     /// Source lines around `line`, the current one marked with `->`.
     func printSource(file: String, line: UInt32, context: Int, sources: SourceLines) {
-        guard line > 0 else { return }
-        let lo = max(1, Int(line) - context), hi = Int(line) + context
-        var shown = false
-        for n in lo...hi {
-            guard let text = sources.line(UInt32(n), of: file) else { continue }
-            if !shown { out.line(""); shown = true }
-            let marker = n == Int(line) ? out.paint("->", "1;32") : "  "
+        let window = sources.window(around: line, context: context, of: file)
+        if !window.isEmpty { out.line("") }
+        for (n, text) in window {
+            let marker = n == line ? out.paint("->", "1;32") : "  "
             out.line("\(marker) \(String(n).leftPadded(to: 5))  \(text)")
         }
     }
