@@ -18,8 +18,21 @@ public struct BlockFacts {
     var names = DenseIDSet()
     var types = DenseIDSet()
     var texts = TextSet()
+    /// Each distinct event shape (kind, thread, code, lines and each value's name, type and
+    /// whether it was deleted), as the bytes of its UInt32 fields; see BlockSummary.
+    var shapes = TextSet()
+    /// Each distinct event class: its shape and the text entry of each value (`noText` for a
+    /// deleted one), as the bytes of UInt32s; and how many events of the block have it.
+    var classes = TextSet()
+    var classCounts: [Int] = []
+    private var shapeFields: [UInt32] = []
+    private var classTexts: [UInt32] = []
+    private var eventOpen = false
+    static let noText = UInt32.max
+    /// Whether shapes and classes are kept (for BlockSummary).
+    let summarized: Bool
 
-    public init() {}
+    public init(summarized: Bool = false) { self.summarized = summarized }
 
     public var isEmpty: Bool { eventCount == 0 }
 
@@ -28,6 +41,7 @@ public struct BlockFacts {
         try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { addPlace($0, valueCount: $1) }, value: { v in
             addValue(name: v.name, type: v.type, flags: v.flags, text: v.text)
         })
+        closeEvent()
     }
 
     /// Adds one decoded event (the same facts as the payload path).
@@ -37,10 +51,12 @@ public struct BlockFacts {
             var text = v.text
             text.withUTF8 { addValue(name: v.name, type: v.type, flags: v.flags, text: UnsafeRawBufferPointer($0)) }
         }
+        closeEvent()
     }
 
     @inline(__always)
     private mutating func addPlace(_ h: Event, valueCount: Int) {
+        if summarized { openEvent(h, valueCount: valueCount) }
         if eventCount == 0 { firstSeq = h.seq }
         eventCount += 1
         lastSeq = h.seq
@@ -54,9 +70,35 @@ public struct BlockFacts {
     @inline(__always)
     private mutating func addValue(name: UInt32, type: UInt32, flags: ValueFlags, text: UnsafeRawBufferPointer) {
         names.insert(name)
-        if flags.contains(.deleted) { return }
+        let deleted = flags.contains(.deleted)
+        if summarized { shapeFields.append(contentsOf: [name, deleted ? 0 : type, deleted ? 1 : 0]) }
+        if deleted {
+            if summarized { classTexts.append(Self.noText) }
+            return
+        }
         types.insert(type)
-        texts.insert(type: type, truncated: flags.contains(.truncated), bytes: text)
+        let entry = texts.insert(type: type, truncated: flags.contains(.truncated), bytes: text)
+        if summarized { classTexts.append(UInt32(entry)) }
+    }
+
+    /// Starts the shape of an event (closing the one before).
+    private mutating func openEvent(_ h: Event, valueCount: Int) {
+        closeEvent()
+        eventOpen = true
+        shapeFields.removeAll(keepingCapacity: true)
+        shapeFields.append(contentsOf: [UInt32(h.kind.rawValue), h.thread, h.code, h.line, valueCount == 0 ? 0 : h.valueLine,
+                                        UInt32(truncatingIfNeeded: valueCount)])
+        classTexts.removeAll(keepingCapacity: true)
+    }
+
+    /// Files the event being read under its shape and class.
+    private mutating func closeEvent() {
+        guard eventOpen else { return }
+        eventOpen = false
+        let shape = shapeFields.withUnsafeBytes { shapes.insert(type: 0, truncated: false, bytes: $0) }
+        classTexts.insert(UInt32(shape), at: 0)
+        let k = classTexts.withUnsafeBytes { classes.insert(type: 0, truncated: false, bytes: $0) }
+        if k == classCounts.count { classCounts.append(1) } else { classCounts[k] += 1 }
     }
 
     /// Empties the facts for the next block, keeping the storage.
@@ -72,6 +114,10 @@ public struct BlockFacts {
         names.removeAll()
         types.removeAll()
         texts.removeAll()
+        shapes.removeAll()
+        classes.removeAll()
+        classCounts.removeAll(keepingCapacity: true)
+        eventOpen = false
     }
 
     /// The event kinds present.
@@ -149,7 +195,9 @@ struct TextSet {
         return h ^ (h >> 29)
     }
 
-    mutating func insert(type: UInt32, truncated: Bool, bytes: UnsafeRawBufferPointer) {
+    /// Adds a text unless present; returns its entry's index.
+    @discardableResult
+    mutating func insert(type: UInt32, truncated: Bool, bytes: UnsafeRawBufferPointer) -> Int {
         let h = Self.hash(bytes, seed: UInt64(type) << 1 | (truncated ? 1 : 0))
         let mask = table.count - 1
         var j = Int(truncatingIfNeeded: h) & mask
@@ -159,7 +207,7 @@ struct TextSet {
             let e = entries[k]
             if e.hash == h && e.type == type && e.truncated == truncated && e.length == bytes.count &&
                 arena.withUnsafeBytes({ a in bytes.count == 0 || memcmp(a.baseAddress! + e.start, bytes.baseAddress!, bytes.count) == 0 }) {
-                return
+                return k
             }
             j = (j + 1) & mask
         }
@@ -167,6 +215,7 @@ struct TextSet {
         entries.append(Entry(start: arena.count, length: bytes.count, type: type, truncated: truncated, hash: h))
         arena.append(contentsOf: bytes)
         if entries.count * 2 > table.count { grow() }
+        return entries.count - 1
     }
 
     private mutating func grow() {
@@ -176,6 +225,13 @@ struct TextSet {
             var j = Int(truncatingIfNeeded: e.hash) & mask
             while table[j] >= 0 { j = (j + 1) & mask }
             table[j] = Int32(k)
+        }
+    }
+
+    /// The UInt32s of entry `e` (for sets of UInt32 arrays stored as bytes).
+    func words(_ e: Entry) -> [UInt32] {
+        arena.withUnsafeBytes { a in
+            (0..<e.length / 4).map { a.loadUnaligned(fromByteOffset: e.start + $0 * 4, as: UInt32.self) }
         }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodeLog
 import XapianKit
 
@@ -8,18 +11,25 @@ public struct BlockLocation: Sendable, Equatable {
     public var eventCount: Int
     public var firstSeq: UInt64
     public var lastSeq: UInt64
+    /// Where the block's summary is in summaries.bin (nil: the block has none).
+    public var summary: Range<Int>?
 
-    public init(offset: Int, end: Int, eventCount: Int, firstSeq: UInt64, lastSeq: UInt64) {
+    public init(offset: Int, end: Int, eventCount: Int, firstSeq: UInt64, lastSeq: UInt64, summary: Range<Int>? = nil) {
         self.offset = offset
         self.end = end
         self.eventCount = eventCount
         self.firstSeq = firstSeq
         self.lastSeq = lastSeq
+        self.summary = summary
     }
 
     public var encoded: [UInt8] {
         var out: [UInt8] = []
         for v in [UInt64(offset), UInt64(end), UInt64(eventCount), firstSeq, lastSeq] { Varint.append(v, to: &out) }
+        if let summary {
+            Varint.append(UInt64(summary.lowerBound), to: &out)
+            Varint.append(UInt64(summary.count), to: &out)
+        }
         return out
     }
 
@@ -27,7 +37,11 @@ public struct BlockLocation: Sendable, Equatable {
         var at = 0
         guard let o = Varint.read(encoded, &at), let e = Varint.read(encoded, &at), let c = Varint.read(encoded, &at),
               let f = Varint.read(encoded, &at), let l = Varint.read(encoded, &at) else { return nil }
-        self.init(offset: Int(o), end: Int(e), eventCount: Int(c), firstSeq: f, lastSeq: l)
+        var summary: Range<Int>? = nil
+        if let start = Varint.read(encoded, &at), let count = Varint.read(encoded, &at), start < UInt64(Int.max / 2), count < UInt64(Int.max / 2) {
+            summary = Int(start)..<Int(start + count)
+        }
+        self.init(offset: Int(o), end: Int(e), eventCount: Int(c), firstSeq: f, lastSeq: l, summary: summary)
     }
 }
 
@@ -41,6 +55,8 @@ public func sortableSerialise(_ value: UInt64) -> [UInt8] {
 public final class BlockIndexer {
     private let database: WritableXapianDatabase
     private let reader: LogReader
+    private let summaries: RawFile
+    private var summariesSize: Int
     public private(set) var indexedUpTo: Int
     public private(set) var blocks = 0
 
@@ -50,6 +66,10 @@ public final class BlockIndexer {
         // Commits do not wait for the disk: the log is the truth and the index follows it.
         database = try WritableXapianDatabase(path: directory + "/" + TraceFormat.indexDirectory, synced: false)
         self.reader = reader
+        // Summaries are appended before the documents that point at them are committed; bytes
+        // of a run that stopped before its commit are never pointed at.
+        summaries = try RawFile(path: directory + "/" + TraceFormat.summariesFile, flags: O_WRONLY | O_CREAT | O_APPEND)
+        summariesSize = try summaries.size()
         let existing = try XapianDatabase(path: directory + "/" + TraceFormat.indexDirectory)
         indexedUpTo = Int(try existing.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
         try database.setMetadata(Schema.Metadata.formatVersion, String(TraceFormat.version))
@@ -63,7 +83,7 @@ public final class BlockIndexer {
     /// `progress` with the events of each block added. Returns the number of events indexed.
     @discardableResult
     public func indexAvailable(final: Bool, progress: (Int) -> Void = { _ in }) throws -> Int {
-        var facts = BlockFacts()
+        var facts = BlockFacts(summarized: true)
         var blockStart: Int? = nil
         var blockEnd = 0
         var indexed = 0
@@ -106,8 +126,17 @@ public final class BlockIndexer {
     }
 
     private func addBlock(_ facts: BlockFacts, location: BlockLocation, definitions: Definitions) throws {
+        var location = location
+        let textTerms = Schema.textTerms(of: facts, definitions: definitions)
+        if let summary = BlockSummary.encode(facts, textTerms: textTerms) {
+            try summaries.write(summary)
+            location.summary = summariesSize..<summariesSize + summary.count
+            summariesSize += summary.count
+        }
         let doc = XapianDocument()
-        doc.addTerms(Schema.terms(of: facts, definitions: definitions))
+        let shapeTerms = Schema.placeAndShapeTerms(of: facts, definitions: definitions)
+        doc.addTerms(shapeTerms)
+        doc.addTerms(textTerms.names.lazy.filter { !shapeTerms.contains($0) })
         doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
         doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
         doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))
@@ -117,5 +146,8 @@ public final class BlockIndexer {
         blocks += 1
     }
 
-    public func close() throws { try database.close() }
+    public func close() throws {
+        summaries.close()
+        try database.close()
+    }
 }

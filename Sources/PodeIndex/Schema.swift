@@ -113,27 +113,71 @@ public enum Schema {
     /// The terms of a block, made once per distinct place, kind, thread, name, type and value
     /// text rather than once per event.
     public static func terms(of facts: BlockFacts, definitions: Definitions) -> Set<String> {
+        var terms = placeAndShapeTerms(of: facts, definitions: definitions)
+        terms.formUnion(textTerms(of: facts, definitions: definitions).names)
+        return terms
+    }
+
+    /// A block's terms other than those of its value texts.
+    static func placeAndShapeTerms(of facts: BlockFacts, definitions: Definitions) -> Set<String> {
         var terms = Set<String>()
         for k in facts.kindList { eventTerms(kind: k, thread: nil, into: &terms) }
         for t in facts.threads.ids { terms.insert(Prefix.thread + String(t)) }
         for c in facts.codes.ids { codeTerms(c, definitions: definitions, into: &terms) }
         for n in facts.names.ids { nameTerms(n, definitions: definitions, into: &terms) }
         for t in facts.types.ids { typeTerms(definitions.typeName(t), into: &terms) }
+        return terms
+    }
+
+    /// The index terms of a block's distinct value texts: each term once, and by text entry
+    /// the numbers of the terms that text has.
+    struct TextTerms {
+        var names: [String] = []
+        var numbers: [String: Int32] = [:]
+        var byEntry: [[Int32]] = []
+    }
+
+    static func textTerms(of facts: BlockFacts, definitions: Definitions) -> TextTerms {
+        var out = TextTerms()
+        out.byEntry.reserveCapacity(facts.texts.entries.count)
         for e in facts.texts.entries {
             let typeName = definitions.typeName(e.type)
-            textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: typeName), typeName: typeName,
-                      forIndex: true, into: &terms)
+            var mine: [Int32] = []
+            textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: typeName), typeName: typeName, forIndex: true) { t in
+                let n: Int32
+                if let known = out.numbers[t] {
+                    n = known
+                } else {
+                    n = Int32(out.names.count)
+                    out.numbers[t] = n
+                    out.names.append(t)
+                }
+                if !mine.contains(n) { mine.append(n) }
+            }
+            out.byEntry.append(mine)
         }
-        return terms
+        return out
     }
 
     /// The terms one value contributes.
     public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
-        nameTerms(value.name, definitions: definitions, into: &terms)
+        shapeTerms(name: value.name, type: value.type, deleted: value.flags.contains(.deleted), definitions: definitions, into: &terms)
         if value.flags.contains(.deleted) { return }
         let typeName = definitions.typeName(value.type)
-        typeTerms(typeName, into: &terms)
-        textTerms(searchText(value, typeName: typeName), typeName: typeName, forIndex: false, into: &terms)
+        textTerms(searchText(value, typeName: typeName), typeName: typeName, forIndex: false) { terms.insert($0) }
+    }
+
+    /// The terms of a value that do not depend on its text: its name's and its type's.
+    public static func shapeTerms(name: UInt32, type: UInt32, deleted: Bool, definitions: Definitions, into terms: inout Set<String>) {
+        nameTerms(name, definitions: definitions, into: &terms)
+        if !deleted { typeTerms(definitions.typeName(type), into: &terms) }
+    }
+
+    /// Whether `term` is one that only a value's text gives (a word or an exact value), as
+    /// opposed to one of a place, kind, thread, name or type. Unprefixed words can come from
+    /// both a text and a variable's name.
+    public static func isTextTerm(_ term: String) -> Bool {
+        !isPrefixed(term) || term.hasPrefix(Prefix.exactValue)
     }
 
     // One helper per fact: terms(of:) and blockTerms(of:) must produce the same terms.
@@ -164,9 +208,9 @@ public enum Schema {
     }
 
     /// A value text's terms; `forIndex` leaves out what block documents do not store.
-    private static func textTerms(_ text: String, typeName: String, forIndex: Bool, into terms: inout Set<String>) {
-        if !(forIndex && isSingleASCIIWord(text)), let exact = exactTerm(text, typeName: typeName) { terms.insert(exact) }
-        Tokenizer.forEachWord(in: text, parts: true) { terms.insert($0) }
+    private static func textTerms(_ text: String, typeName: String, forIndex: Bool, _ body: (String) -> Void) {
+        if !(forIndex && isSingleASCIIWord(text)), let exact = exactTerm(text, typeName: typeName) { body(exact) }
+        Tokenizer.forEachWord(in: text, parts: true, body)
     }
 
     /// Whether `term` carries a field prefix (prefixes are single ASCII capitals; words never are).

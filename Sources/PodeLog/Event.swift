@@ -9,6 +9,14 @@ public struct RecordedValue: Sendable, Hashable {
     public var text: String
     /// The object's true length (characters, bytes or items) when the text was cut.
     public var fullLength: UInt64
+
+    public init(name: UInt32, type: UInt32, flags: ValueFlags, text: String, fullLength: UInt64) {
+        self.name = name
+        self.type = type
+        self.flags = flags
+        self.text = text
+        self.fullLength = fullLength
+    }
 }
 
 /// One event of the run.
@@ -33,6 +41,22 @@ public struct Event: Sendable {
     /// The line whose execution produced `values` (the previous line for line events).
     public var valueLine: UInt32
     public var values: [RecordedValue]
+
+    public init(seq: UInt64, time: UInt64, kind: EventKind, thread: UInt32, activation: UInt64, caller: UInt64, callerLine: UInt32,
+                code: UInt32, line: UInt32, depth: UInt32, valueLine: UInt32, values: [RecordedValue]) {
+        self.seq = seq
+        self.time = time
+        self.kind = kind
+        self.thread = thread
+        self.activation = activation
+        self.caller = caller
+        self.callerLine = callerLine
+        self.code = code
+        self.line = line
+        self.depth = depth
+        self.valueLine = valueLine
+        self.values = values
+    }
 }
 
 public struct LogFormatError: Error, CustomStringConvertible {

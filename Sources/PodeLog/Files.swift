@@ -95,7 +95,8 @@ public final class RawFile {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+    /// Appends the little-endian bytes of an integer.
+    public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
     }
 }
@@ -119,4 +120,36 @@ func checkFileHeader(_ bytes: [UInt8], path: String) throws {
     if version != TraceFormat.version {
         throw LogFormatError("\(path) was recorded by an older pode (trace format \(version), this pode reads \(TraceFormat.version)); record the program again")
     }
+}
+
+/// A file mapped read-only as it was when opened (appended bytes are not seen), unmapped
+/// explicitly or at deinit.
+public final class MappedFile {
+    public let path: String
+    private var base: UnsafeMutableRawPointer?
+    private var length: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let file = try RawFile(path: path, flags: O_RDONLY)
+        defer { file.close() }
+        length = try file.size()
+        base = nil
+        if length > 0 {
+            let p = mmap(nil, length, PROT_READ, MAP_SHARED, file.fd, 0)
+            if p == MAP_FAILED { throw FileError(path: path, operation: "map") }
+            base = p
+        }
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let base { munmap(base, length) }
+        base = nil
+        length = 0
+    }
+
+    /// The mapped bytes (empty once closed); valid until `close`.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : length) }
 }

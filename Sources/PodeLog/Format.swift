@@ -7,6 +7,8 @@ public enum TraceFormat {
     public static let definitionsFile = "defs.log"
     public static let metadataFile = "trace.json"
     public static let indexDirectory = "index"
+    /// Per-block summaries for counts and facets, part of the index (see docs/schema.md).
+    public static let summariesFile = "summaries.bin"
     public static let sourcesDirectory = "sources"
     public static let lockFile = "writer.lock"
 

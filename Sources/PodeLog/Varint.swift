@@ -10,10 +10,12 @@ public enum Varint {
     }
 
     /// Reads a varint at `offset`, advancing it; nil when the bytes end first.
-    public static func read(_ bytes: [UInt8], _ offset: inout Int) -> UInt64? {
+    @inlinable
+    public static func read<Bytes: RandomAccessCollection>(_ bytes: Bytes, _ offset: inout Int) -> UInt64?
+    where Bytes.Element == UInt8, Bytes.Index == Int {
         var result: UInt64 = 0
         var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
+        while offset < bytes.endIndex, shift < 64 {
             let b = bytes[offset]
             offset += 1
             result |= UInt64(b & 0x7F) << shift

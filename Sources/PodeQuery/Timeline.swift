@@ -11,6 +11,9 @@ public final class Timeline {
         public var offset: Int
         public var end: Int
         public var firstSeq: UInt64
+        /// For a block: its last event number and where its summary is (see BlockSummary).
+        public var lastSeq: UInt64 = 0
+        public var summary: Range<Int>? = nil
     }
 
     let reader: LogReader
@@ -57,7 +60,7 @@ public final class Timeline {
         if let s = blockSegments[index] { return s }
         guard let database else { throw QueryError.internalError("no index for block \(index)") }
         let l = try Self.location(database, UInt32(index + 1))
-        let s = Segment(offset: l.offset, end: l.end, firstSeq: l.firstSeq)
+        let s = Segment(offset: l.offset, end: l.end, firstSeq: l.firstSeq, lastSeq: l.lastSeq, summary: l.summary)
         blockSegments[index] = s
         return s
     }

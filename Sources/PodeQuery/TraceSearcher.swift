@@ -34,6 +34,9 @@ public final class TraceSearcher {
     public let definitions: Definitions
     let reader: LogReader
     let database: XapianDatabase?
+    /// Block summaries (see BlockSummary), mapped after the index is opened so that every
+    /// summary a committed document points at is in the mapping.
+    let summaries: MappedFile?
     /// The run in time order, as far as it was written when the searcher opened.
     public let timeline: Timeline
     private let parser = XapianQueryParser(fields: Schema.queryFields)
@@ -52,6 +55,7 @@ public final class TraceSearcher {
             upTo = Int(try opened.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
         }
         database = db
+        summaries = db == nil ? nil : try? MappedFile(path: trace.path + "/" + TraceFormat.summariesFile)
         timeline = try Timeline(reader: reader, database: db, indexedUpTo: min(upTo, logEnd), logEnd: logEnd)
     }
 
@@ -160,7 +164,7 @@ public final class TraceSearcher {
     private var valueFacts: [ValueKey: ValueFacts] = [:]
     private static let cacheLimit = 1 << 16
 
-    private func terms(ofPlace event: Event) -> Set<String> {
+    func terms(ofPlace event: Event) -> Set<String> {
         let key = PlaceKey(kind: event.kind, thread: event.thread, code: event.code)
         if let t = placeTerms[key] { return t }
         var base = event
@@ -190,20 +194,25 @@ public final class TraceSearcher {
 
     /// The hit for `event`, or nil when it does not match.
     func verify(_ event: Event, _ program: QueryNode) -> Hit? {
-        let place = terms(ofPlace: event)
+        let values = event.values.map(facts(of:))
+        return Self.hit(event, program, place: terms(ofPlace: event), valueTerms: values.map(\.terms), valueWords: values.map(\.words))
+    }
+
+    /// The hit for `event` given the terms of its place and of each value (and each value's
+    /// words, for phrases), or nil when it does not match.
+    static func hit(_ event: Event, _ program: QueryNode, place: Set<String>, valueTerms: [Set<String>], valueWords: [[String]]) -> Hit? {
         var lines = [event.line]
         if !event.values.isEmpty { lines.append(event.valueLine) }
-        let values = event.values.map(facts(of:))
-        let whole = EventFacts(termSets: [place] + values.map(\.terms), wordLists: values.map(\.words), seq: event.seq, lines: lines)
+        let whole = EventFacts(termSets: [place] + valueTerms, wordLists: valueWords, seq: event.seq, lines: lines)
         guard whole.matches(program) else { return nil }
         var matched: [Int] = []
         if event.values.count > 0 {
-            for (i, v) in values.enumerated() {
-                let f = EventFacts(termSets: [place, v.terms], wordLists: [v.words], seq: event.seq, lines: lines)
+            for i in valueTerms.indices {
+                let f = EventFacts(termSets: [place, valueTerms[i]], wordLists: valueWords.isEmpty ? [] : [valueWords[i]], seq: event.seq, lines: lines)
                 if f.matches(program) { matched.append(i) }
             }
             // Matched only through event-level terms: every value is part of the answer.
-            if matched.count == event.values.count && !Self.mentionsValues(program) { matched = [] }
+            if matched.count == event.values.count && !mentionsValues(program) { matched = [] }
         }
         return Hit(event: event, matchedValues: matched)
     }

@@ -99,31 +99,46 @@ struct SearchCommand: ParsableCommand {
             throw CommandFailure("cannot read the trace \(trace.path): \(error)")
         }
         let out = display.output()
-        let json = display.json
         let facetList = facets.map { $0.split(separator: ",").map(String.init) } ?? []
         var counter = FacetCounter(definitions: searcher.definitions, facets: facetList)
         let maxHits: Int? = first || last ? 1 : limit
         let descending = last || reverse
         var hits = 0
-        if json { out.jsonLine(type: "begin", ["trace": trace.path, "query": query]) }
+        if display.json { out.jsonLine(type: "begin", ["trace": trace.path, "query": query]) }
         do {
-            // Past the limit, counting goes on only when counts or facets were asked for.
-            let keepCounting = count || !facetList.isEmpty
+            let counting = count || !facetList.isEmpty
+            var counted = false
             var printed = 0
-            try searcher.search(compiled, descending: descending) { hit in
-                hits += 1
-                counter.add(hit)
-                if !count, maxHits.map({ printed < $0 }) ?? true {
+            // Hits to print: all of them (counting as they go when asked to), or up to the limit.
+            if !count {
+                let countWhilePrinting = counting && maxHits == nil
+                try searcher.search(compiled, descending: descending) { hit in
                     out.hit(hit, definitions: searcher.definitions, metadata: searcher.metadata)
                     printed += 1
+                    if countWhilePrinting { counter.add(hit) }
+                    return maxHits.map { printed < $0 } ?? true
                 }
-                return keepCounting || maxHits.map { hits < $0 } ?? true
+                hits = printed
+                if countWhilePrinting { counted = true }
+            }
+            // Counts and facets past the limit come from the block summaries where they can.
+            if counting && !counted {
+                hits = 0
+                try searcher.tally(compiled) { hit, n in
+                    hits += n
+                    counter.add(hit, times: n)
+                }
             }
         } catch let e as QueryError {
             throw CommandFailure(e.description)
         } catch {
             throw CommandFailure("search failed in \(trace.path): \(error)")
         }
+        try finish(out, hits: hits, counter: counter, facetList: facetList, started: started)
+    }
+
+    private func finish(_ out: Output, hits: Int, counter: FacetCounter, facetList: [String], started: Date) throws {
+        let json = display.json
         if count {
             if json { out.jsonLine(type: "count", ["count": hits]) } else { out.line(String(hits)) }
         }
@@ -147,7 +162,8 @@ struct FacetCounter {
         self.facets = facets
     }
 
-    mutating func add(_ hit: Hit) {
+    /// Counts `hit` as `times` events.
+    mutating func add(_ hit: Hit, times: Int = 1) {
         guard !facets.isEmpty else { return }
         let e = hit.event
         let code = definitions.codes[e.code]
@@ -165,7 +181,7 @@ struct FacetCounter {
                 for i in shown where !e.values[i].flags.contains(.deleted) { keys.insert(definitions.typeName(e.values[i].type)) }
             default: break
             }
-            for k in keys { result[facet, default: [:]][k, default: 0] += 1 }
+            for k in keys { result[facet, default: [:]][k, default: 0] += times }
         }
     }
 }

@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodeLog
+
+/// What a block's events look like without their value texts: kind, thread, code, lines, and
+/// each value's name, type and whether it was deleted. Events of one shape share every term
+/// but their texts' words and exact values.
+public struct EventShape: Hashable, Sendable {
+    public struct Value: Hashable, Sendable {
+        public var name: UInt32
+        public var type: UInt32
+        public var deleted: Bool
+    }
+
+    public var kind: EventKind
+    public var thread: UInt32
+    public var code: UInt32
+    public var line: UInt32
+    /// 0 when the event has no values.
+    public var valueLine: UInt32
+    public var values: [Value]
+
+    /// An event of this shape (number `seq`, values without text), as the facet counter and
+    /// the query check take it.
+    public func event(seq: UInt64) -> Event {
+        Event(seq: seq, time: 0, kind: kind, thread: thread, activation: 0, caller: 0, callerLine: 0, code: code, line: line,
+              depth: 0, valueLine: valueLine,
+              values: values.map { RecordedValue(name: $0.name, type: $0.type, flags: $0.deleted ? .deleted : [], text: "", fullLength: 0) })
+    }
+}
+
+/// The per-block summary that lets a count or facets be computed without reading events:
+/// how many events of the block have each shape, and for each text term (a word or exact
+/// value of a value's text), how many events of each shape hold it in which values.
+///
+/// Stored in `summaries.bin` (see docs/schema.md), one summary per block document, whose data
+/// says where. Layout, all numbers varints unless said otherwise:
+///
+///     version (1 byte, 1)
+///     shape count, then per shape: event count, kind, thread, code, line, value line,
+///         value count, and per value: name, type, deleted (0 or 1)
+///     term count, then one UInt32 LE per term: where its entry starts, from the first entry
+///     checksum (UInt32 LE, podeChecksum of everything before it)
+///     entries, in byte order of their terms: term length, term bytes, row count,
+///         then per row: shape index, value mask (bit i: value i holds the term), event count,
+///         then a checksum of the entry (UInt32 LE)
+public enum BlockSummary {
+    static let version: UInt8 = 1
+    /// Terms longer than this have no rows (a query for one reads the events instead).
+    public static let maxTermBytes = 200
+    /// A block with an event of more values than this has no summary (masks are 64 bits).
+    static let maxValues = 64
+
+    struct Row {
+        var shape: Int32
+        var mask: UInt64
+        var count: Int
+    }
+
+    /// The summary of a block, given the index terms of its distinct texts; nil when an event
+    /// has more than 64 values.
+    static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
+        // Rows by term number; a term's rows are few (one per shape and mask), so a linear look.
+        var byTerm = [[Row]](repeating: [], count: textTerms.names.count)
+        func add(_ term: Int32, _ shape: Int32, _ mask: UInt64, _ count: Int) {
+            let t = Int(term)
+            if let i = byTerm[t].firstIndex(where: { $0.shape == shape && $0.mask == mask }) {
+                byTerm[t][i].count += count
+            } else {
+                byTerm[t].append(Row(shape: shape, mask: mask, count: count))
+            }
+        }
+        var shapeCounts = [Int](repeating: 0, count: facts.shapes.entries.count)
+        var masks: [(term: Int32, mask: UInt64)] = []
+        for (k, entry) in facts.classes.entries.enumerated() {
+            let fields = facts.classes.words(entry)
+            let shape = Int32(fields[0])
+            let count = facts.classCounts[k]
+            shapeCounts[Int(shape)] += count
+            let texts = fields.dropFirst()
+            guard texts.count <= maxValues else { return nil }
+            if texts.count == 1, let t = texts.first, t != BlockFacts.noText {
+                for term in textTerms.byEntry[Int(t)] { add(term, shape, 1, count) }
+                continue
+            }
+            masks.removeAll(keepingCapacity: true)
+            for (i, t) in texts.enumerated() where t != BlockFacts.noText {
+                for term in textTerms.byEntry[Int(t)] {
+                    if let j = masks.firstIndex(where: { $0.term == term }) { masks[j].mask |= 1 << UInt64(i) }
+                    else { masks.append((term, 1 << UInt64(i))) }
+                }
+            }
+            for m in masks { add(m.term, shape, m.mask, count) }
+        }
+
+        var out: [UInt8] = [version]
+        Varint.append(UInt64(shapeCounts.count), to: &out)
+        for (k, entry) in facts.shapes.entries.enumerated() {
+            Varint.append(UInt64(shapeCounts[k]), to: &out)
+            for field in facts.shapes.words(entry) { Varint.append(UInt64(field), to: &out) }
+        }
+        let keys = textTerms.names.map { Array($0.utf8) }
+        let order = keys.indices.filter { !byTerm[$0].isEmpty && keys[$0].count <= maxTermBytes }.sorted { a, b in
+            keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in precedes(x, y) } }
+        }
+        var entries: [UInt8] = []
+        var starts: [UInt32] = []
+        for id in order {
+            starts.append(UInt32(entries.count))
+            Varint.append(UInt64(keys[id].count), to: &entries)
+            entries += keys[id]
+            let list = byTerm[id].sorted { ($0.shape, $0.mask) < ($1.shape, $1.mask) }
+            Varint.append(UInt64(list.count), to: &entries)
+            for row in list {
+                Varint.append(UInt64(row.shape), to: &entries)
+                Varint.append(row.mask, to: &entries)
+                Varint.append(UInt64(row.count), to: &entries)
+            }
+            let sum = entries.withUnsafeBytes { podeChecksum(UnsafeRawBufferPointer(rebasing: $0[Int(starts.last!)...])) }
+            entries.appendLE(sum)
+        }
+        Varint.append(UInt64(order.count), to: &out)
+        for s in starts { out.appendLE(s) }
+        out.appendLE(out.withUnsafeBytes { podeChecksum($0) })
+        out += entries
+        return out
+    }
+
+    /// Byte order of terms, as the entries are sorted.
+    static func precedes(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        let n = min(x.count, y.count)
+        let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+        return c != 0 ? c < 0 : x.count < y.count
+    }
+
+    /// A summary read back in place (the bytes must outlive it). Every read is bounds-checked;
+    /// a damaged summary reads as nil rather than as wrong counts.
+    public struct View {
+        public let shapes: [(shape: EventShape, count: Int)]
+        private let bytes: UnsafeRawBufferPointer
+        private let termCount: Int
+        private let startsAt: Int
+        private let entriesAt: Int
+
+        public init?(_ bytes: UnsafeRawBufferPointer) {
+            var at = 0
+            guard bytes.count > 0, bytes[0] == BlockSummary.version else { return nil }
+            at = 1
+            func next() -> UInt64? { Varint.read(bytes, &at) }
+            guard let shapeCount = next(), shapeCount <= UInt64(bytes.count) else { return nil }
+            var shapes: [(EventShape, Int)] = []
+            shapes.reserveCapacity(Int(shapeCount))
+            for _ in 0..<shapeCount {
+                guard let count = next(), let kindRaw = next(), let kind = EventKind(rawValue: UInt8(truncatingIfNeeded: kindRaw)),
+                      let thread = next(), let code = next(), let line = next(), let valueLine = next(), let n = next(),
+                      n <= UInt64(BlockSummary.maxValues) else { return nil }
+                var values: [EventShape.Value] = []
+                values.reserveCapacity(Int(n))
+                for _ in 0..<n {
+                    guard let name = next(), let type = next(), let deleted = next() else { return nil }
+                    values.append(EventShape.Value(name: UInt32(truncatingIfNeeded: name), type: UInt32(truncatingIfNeeded: type), deleted: deleted != 0))
+                }
+                shapes.append((EventShape(kind: kind, thread: UInt32(truncatingIfNeeded: thread), code: UInt32(truncatingIfNeeded: code),
+                                          line: UInt32(truncatingIfNeeded: line), valueLine: UInt32(truncatingIfNeeded: valueLine),
+                                          values: values), Int(count)))
+            }
+            guard let terms = next(), terms <= UInt64(bytes.count), at + Int(terms) * 4 + 4 <= bytes.count else { return nil }
+            let headEnd = at + Int(terms) * 4
+            guard BlockSummary.checksum(bytes, headEnd) == podeChecksum(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd])) else { return nil }
+            self.shapes = shapes
+            self.bytes = bytes
+            termCount = Int(terms)
+            startsAt = at
+            entriesAt = headEnd + 4
+        }
+
+        /// One term entry, checked against its checksum; nil when damaged.
+        private func entry(_ i: Int) -> (term: UnsafeRawBufferPointer, rows: [(shape: Int, mask: UInt64, count: Int)])? {
+            let start = entriesAt + Int(bytes.loadUnaligned(fromByteOffset: startsAt + i * 4, as: UInt32.self).littleEndian)
+            var at = start
+            guard start < bytes.count, let n = Varint.read(bytes, &at), n <= UInt64(bytes.count - at) else { return nil }
+            let term = UnsafeRawBufferPointer(rebasing: bytes[at..<at + Int(n)])
+            at += Int(n)
+            guard let count = Varint.read(bytes, &at), count <= UInt64(bytes.count) else { return nil }
+            var rows: [(Int, UInt64, Int)] = []
+            for _ in 0..<count {
+                guard let shape = Varint.read(bytes, &at), shape < UInt64(shapes.count), let mask = Varint.read(bytes, &at),
+                      let c = Varint.read(bytes, &at), c <= UInt64(Int.max) else { return nil }
+                rows.append((Int(shape), mask, Int(c)))
+            }
+            guard at + 4 <= bytes.count,
+                  BlockSummary.checksum(bytes, at) == podeChecksum(UnsafeRawBufferPointer(rebasing: bytes[start..<at])) else { return nil }
+            return (term, rows)
+        }
+
+        /// The rows of `term`: per shape index and value mask, how many events hold it (none
+        /// when no event does). Nil when the summary is damaged.
+        public func rows(of term: String) -> [(shape: Int, mask: UInt64, count: Int)]? {
+            let key = Array(term.utf8)
+            var lo = 0, hi = termCount
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                guard let found = entry(mid) else { return nil }
+                if found.term.elementsEqual(key) { return found.rows }
+                if key.withUnsafeBytes({ BlockSummary.precedes(found.term, $0) }) { lo = mid + 1 } else { hi = mid }
+            }
+            return []
+        }
+    }
+
+    /// The UInt32 LE stored at `offset`.
+    static func checksum(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+        bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
+    }
+}
