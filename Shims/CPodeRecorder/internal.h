@@ -76,6 +76,15 @@ int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64
 /// that holds it (so could be changed through another name).
 uint64_t pode_fingerprint(PyObject *o, uint32_t limit, int *shared);
 
+// ---- redaction (redact.c) ----------------------------------------------------------------------
+/// Nonzero unless --no-redact.
+extern int pode_redact_on;
+/// Whether an attribute or dict key named by this str object is sensitive (cached per object).
+int pode_redact_name_object(PyObject *name);
+/// Whether a str object's text (up to a little past `limit` characters) looks like a secret.
+int pode_redact_str_looks_secret(PyObject *o, size_t limit);
+#define PODE_REDACTED "<redacted>"
+
 /// The type's display name: "int" for builtins, "module.Qualname" for classes.
 void pode_type_name(PyTypeObject *t, PodeBuf *out);
 

@@ -106,6 +106,12 @@ static uint32_t type_id(PyTypeObject *t) {
     return *slot;
 }
 
+// Name ids whose values are written as <redacted> (see redact.c), by id.
+static uint8_t *redacted_names;
+static size_t redacted_names_cap;
+
+static inline int name_redacted(uint32_t id) { return id < redacted_names_cap && redacted_names[id]; }
+
 static uint32_t name_id(PyObject *name) {
     uint32_t *slot = id_slot(&name_ids, name);
     if (*slot) return *slot;
@@ -113,6 +119,18 @@ static uint32_t name_id(PyObject *name) {
     Py_ssize_t n = 0;
     const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &n) : NULL;
     if (!s) { PyErr_Clear(); s = "?"; n = 1; }
+    if (pode_redact_on && pode_redact_name_utf8(s)) {
+        if (*slot >= redacted_names_cap) {
+            size_t cap = redacted_names_cap ? redacted_names_cap : 256;
+            while (cap <= *slot) cap *= 2;
+            uint8_t *p = realloc(redacted_names, cap);
+            if (!p) abort();
+            memset(p + redacted_names_cap, 0, cap - redacted_names_cap);
+            redacted_names = p;
+            redacted_names_cap = cap;
+        }
+        redacted_names[*slot] = 1;
+    }
     pode_buf_byte(&def_scratch, DEF_NAME);
     pode_buf_varint(&def_scratch, *slot);
     pode_buf_str(&def_scratch, s, (size_t)n);
@@ -426,7 +444,8 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
     pode_buf_varint(b, type_id(Py_TYPE(v)));
     t->text.len = 0;
     uint64_t full = 0;
-    flags |= pode_render(v, &render_opts, &t->text, &full);
+    if (name_redacted(name)) pode_buf_bytes(&t->text, PODE_REDACTED, strlen(PODE_REDACTED));
+    else flags |= pode_render(v, &render_opts, &t->text, &full);
     pode_buf_byte(b, (uint8_t)flags);
     pode_buf_str(b, (const char *)t->text.data, t->text.len);
     if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, full);

@@ -4,6 +4,7 @@
 // object as <module.Class object at 0x...> followed by its instance attributes. Nothing here
 // calls __repr__, __eq__, properties or descriptors, except with --repr=full.
 #include "internal.h"
+#include "pode_recorder.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -144,6 +145,7 @@ static void put_type_name(Render *r, PyTypeObject *t) {
 }
 
 static void render_str(Render *r, PyObject *o) {
+    if (pode_redact_on && pode_redact_str_looks_secret(o, r->limit)) { puts_(r, PODE_REDACTED); return; }
     Py_ssize_t len = PyUnicode_GET_LENGTH(o);
     int kind = PyUnicode_KIND(o);
     const void *data = PyUnicode_DATA(o);
@@ -184,6 +186,10 @@ static void render_str(Render *r, PyObject *o) {
 }
 
 static void render_bytes(Render *r, const char *s, Py_ssize_t len) {
+    if (pode_redact_on && pode_redact_looks_secret(s, (size_t)len < r->limit + 128 ? (size_t)len : r->limit + 128)) {
+        puts_(r, PODE_REDACTED);
+        return;
+    }
     int has_single = memchr(s, '\'', (size_t)len) != NULL, has_double = memchr(s, '"', (size_t)len) != NULL;
     char quote = (has_single && !has_double) ? '"' : '\'';
     put(r, "b", 1);
@@ -253,7 +259,8 @@ static void render_dict(Render *r, PyObject *d) {
         first = 0;
         render(r, k);
         put(r, ": ", 2);
-        render(r, v);
+        if (pode_redact_on && pode_redact_name_object(k)) puts_(r, PODE_REDACTED);
+        else render(r, v);
     }
     put(r, "}", 1);
 }
@@ -337,7 +344,8 @@ static int render_attr(void *ctx, PyObject *name, const char *slot_name, PyObjec
     if (name) put_str_object(r, name);
     else puts_(r, slot_name);
     put(r, "=", 1);
-    render(r, value);
+    if (pode_redact_on && (name ? pode_redact_name_object(name) : pode_redact_name_utf8(slot_name))) puts_(r, PODE_REDACTED);
+    else render(r, value);
     return !r->truncated;
 }
 
@@ -368,7 +376,8 @@ static void render_full_repr(Render *r, PyObject *o) {
     }
     Py_ssize_t n;
     const char *u = PyUnicode_AsUTF8AndSize(s, &n);
-    if (u) put(r, u, (size_t)n);
+    if (u && pode_redact_on && pode_redact_looks_secret(u, (size_t)n)) puts_(r, PODE_REDACTED);
+    else if (u) put(r, u, (size_t)n);
     else { PyErr_Clear(); puts_(r, "<repr not UTF-8>"); }
     Py_DECREF(s);
 }

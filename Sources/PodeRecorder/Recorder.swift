@@ -24,6 +24,10 @@ public struct RecordOptions: Sendable {
     public var valueLimit: UInt32 = 256
     public var include: [String] = []
     public var exclude: [String] = []
+    /// Whether values with sensitive names or secret shapes are written as <redacted>.
+    public var redact = true
+    /// Name patterns to redact besides the default ones (POSIX extended, case-insensitive).
+    public var redactPatterns: [String] = []
 
     public init(target: RecordTarget, arguments: [String], python: String) {
         self.target = target
@@ -48,6 +52,8 @@ final class RecordingSession: @unchecked Sendable {
     let writer: LogWriter
     let lock: RawFile
     let scriptText: String?
+    /// Whether kept sources have their secrets replaced (see Redaction.source).
+    let redact: Bool
     private var writerThread: pthread_t?
     private var indexerThread: pthread_t?
     private let state = NSCondition()
@@ -57,7 +63,8 @@ final class RecordingSession: @unchecked Sendable {
     private var finalized = false
     private var seenFiles = Set<String>()
 
-    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, scriptText: String?) {
+    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, scriptText: String?, redact: Bool) {
+        self.redact = redact
         self.trace = trace
         self.metadata = metadata
         self.writer = writer
@@ -111,7 +118,7 @@ final class RecordingSession: @unchecked Sendable {
             seenFiles.insert(code.file)
             let text: String?
             if code.file == "<string>" { text = scriptText }
-            else { text = try? String(contentsOfFile: code.file, encoding: .utf8) }
+            else { text = (try? String(contentsOfFile: code.file, encoding: .utf8)).map { redact ? Redaction.source($0) : $0 } }
             guard let text else { continue }
             let name = "\(seenFiles.count).txt"
             if FileManager.default.createFile(atPath: trace.sourcesPath + "/" + name, contents: Data(text.utf8),
@@ -245,6 +252,7 @@ public enum Recorder {
     /// status, as python would. Throws only before the program starts.
     public static func run(_ options: RecordOptions) throws -> Never {
         let python = try resolveInterpreter(options.python)
+        try Redaction.configure(enabled: options.redact, patterns: options.redactPatterns)
         var pythonArgs: [String]
         var label: String
         var scriptText: String? = nil
@@ -275,10 +283,11 @@ public enum Recorder {
             throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
         }
         let cwd = FileManager.default.currentDirectoryPath
-        let metadata = TraceMetadata(arguments: pythonArgs, workingDirectory: cwd, python: python, pid: getpid(), started: Date())
+        let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: cwd, python: python, pid: getpid(), started: Date())
         try trace.writeMetadata(metadata)
         let writer = try LogWriter(directory: trace.path)
-        let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock, scriptText: scriptText)
+        let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
+                                       scriptText: scriptText.map(Redaction.source), redact: options.redact)
         activeSession = session
 
         // Start the interpreter exactly as `python3.11 ARGS` would.

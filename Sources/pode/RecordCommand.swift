@@ -39,11 +39,17 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("no-values"), help: "Record events only, without any values.")
     var noValues = false
 
+    @Option(name: .customLong("redact"), help: "Also write as <redacted> the values of variables, arguments, attributes and dict keys whose names match this POSIX extended regular expression (case-insensitive). Can be repeated. By default names matching password, passwd, secret, token, api_key, apikey, auth, credential, private_key, session or cookie are redacted, and so are values that look like secrets (private keys, access keys, bearer tokens, JWTs, ghp_/xoxb-/sk_live_ tokens).")
+    var redact: [String] = []
+
+    @Flag(name: .customLong("no-redact"), help: "Record every value as it is, secrets included.")
+    var noRedact = false
+
     @Argument(parsing: .captureForPassthrough, help: "The program: SCRIPT [ARGS...], -m MODULE [ARGS...] or -c CODE [ARGS...].")
     var program: [String] = []
 
     /// Options of `pode record` that take a value.
-    static let valueOptions: Set<String> = ["-o", "--output", "--python", "--include", "--exclude", "--repr", "--max-value"]
+    static let valueOptions: Set<String> = ["-o", "--output", "--python", "--include", "--exclude", "--repr", "--max-value", "--redact"]
 
     /// Puts "--" between pode's options and python's command line, so that ArgumentParser
     /// passes the program's own options through untouched.
@@ -59,6 +65,10 @@ struct RecordCommand: ParsableCommand {
         }
         guard i < args.count else { return args }
         return Array(args[..<i]) + ["--"] + Array(args[i...])
+    }
+
+    func validate() throws {
+        if noRedact && !redact.isEmpty { throw ValidationError("--redact and --no-redact cannot be used together") }
     }
 
     func run() throws {
@@ -93,6 +103,8 @@ struct RecordCommand: ParsableCommand {
         options.reprFull = reprMode == "full"
         options.valueLimit = max(16, maxValue)
         options.noValues = noValues
+        options.redact = !noRedact
+        options.redactPatterns = redact
         do {
             try Recorder.run(options)
         } catch let e as RecordError {

@@ -23,8 +23,8 @@ final class SearchTests: XCTestCase {
 
     def main():
         text = "The quick brown fox jumps over the lazy dog again and again"
-        tokens = tokenize(text)
-        print(len(tokens))
+        parts = tokenize(text)
+        print(len(parts))
 
     main()
 
@@ -79,12 +79,12 @@ final class SearchTests: XCTestCase {
         let hits = Harness.jsonLines(r.stdout, type: "match")
         let seqs = hits.compactMap { $0["seq"] as? Int }
         XCTAssertEqual(seqs, seqs.sorted(), "hits are in time order")
-        // marker assigned, words mutated (append) for each of the remaining words, the return, main's tokens.
+        // marker assigned, words mutated (append) for each of the remaining words, the return, main's parts.
         let names = hits.flatMap { ($0["values"] as? [[String: Any]] ?? []).filter { $0["matched"] as? Bool == true }.compactMap { $0["name"] as? String } }
         XCTAssertEqual(names.first, "marker")
         XCTAssertTrue(names.contains("words"))
         XCTAssertTrue(names.contains("<return>"))
-        XCTAssertTrue(names.contains("tokens"))
+        XCTAssertTrue(names.contains("parts"))
         let reversed = try Harness.pode(["search", "--trace", "trace", "--json", "--reverse", "needle-7f3a"], in: dir)
         XCTAssertEqual(Harness.jsonLines(reversed.stdout, type: "match").compactMap { $0["seq"] as? Int }, seqs.reversed())
         let last = try Harness.pode(["search", "--trace", "trace", "--json", "--last", "needle-7f3a"], in: dir)

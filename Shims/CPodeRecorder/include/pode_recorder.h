@@ -66,6 +66,20 @@ int pode_ring_next(PodeRingView *view, int timeout_ms);
 /// pode_ring_next returned 1 and write them before that view's events.
 const uint8_t *pode_definitions_take(size_t *len);
 
+/// Turns redaction on or off and compiles the name patterns: the default ones (password,
+/// token, secret, ...) and `extra` (POSIX extended regexes, case-insensitive). Needs no Python,
+/// so pode can check --redact before it creates anything. Returns 0, or -1 with a message.
+int pode_redact_init(int enabled, const char *const *extra, int extra_count, char *err, size_t err_len);
+
+/// Whether values under this name (a variable, argument, attribute, dict key or command-line
+/// option) are written as <redacted>. Always 0 when redaction is off.
+int pode_redact_name_utf8(const char *name);
+
+/// Whether `n` bytes of text hold something that looks like a secret whatever its name: a PEM
+/// private key block, an AWS access key id, a bearer token or JSON Web Token, or a token with a
+/// known secret prefix (ghp_, xoxb-, sk_live_, ...). Used for values, arguments and sources.
+int pode_redact_looks_secret(const char *text, size_t n);
+
 /// Monotonic clock in nanoseconds, the clock event times use.
 uint64_t pode_monotonic_ns(void);
 
