@@ -63,6 +63,8 @@ public final class BlockIndexer {
     /// Opens (or creates) the index of the trace in `directory`. Throws XapianError with
     /// `isLockError` when another process is indexing it.
     public init(traceDirectory directory: String, reader: LogReader) throws {
+        // Owner only, like the rest of the trace (Xapian's files inside follow the umask).
+        _ = mkdir(directory + "/" + TraceFormat.indexDirectory, 0o700)
         // Commits do not wait for the disk: the log is the truth and the index follows it.
         database = try WritableXapianDatabase(path: directory + "/" + TraceFormat.indexDirectory, synced: false)
         self.reader = reader

@@ -96,8 +96,10 @@ final class SecretsTests: XCTestCase {
         let visible = try Harness.pode(["search", "--trace", "trace", "--count", "value:\"db.example\""], in: dir)
         XCTAssertNotEqual(visible.stdout, "0\n")
         // Owner only.
-        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/trace")
-        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700)
+        for sub in ["", "/index", "/sources"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/trace" + sub)
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700, "trace\(sub)")
+        }
     }
 
     /// The check above can fail: without redaction the same secrets are in the trace.
