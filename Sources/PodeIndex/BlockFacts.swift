@@ -71,7 +71,11 @@ public struct BlockFacts {
     private mutating func addValue(name: UInt32, type: UInt32, flags: ValueFlags, text: UnsafeRawBufferPointer) {
         names.insert(name)
         let deleted = flags.contains(.deleted)
-        if summarized { shapeFields.append(contentsOf: [name, deleted ? 0 : type, deleted ? 1 : 0]) }
+        if summarized {
+            shapeFields.append(name)
+            shapeFields.append(deleted ? 0 : type)
+            shapeFields.append(deleted ? 1 : 0)
+        }
         if deleted {
             if summarized { classTexts.append(Self.noText) }
             return
@@ -86,9 +90,14 @@ public struct BlockFacts {
         closeEvent()
         eventOpen = true
         shapeFields.removeAll(keepingCapacity: true)
-        shapeFields.append(contentsOf: [UInt32(h.kind.rawValue), h.thread, h.code, h.line, valueCount == 0 ? 0 : h.valueLine,
-                                        UInt32(truncatingIfNeeded: valueCount)])
+        shapeFields.append(UInt32(h.kind.rawValue))
+        shapeFields.append(h.thread)
+        shapeFields.append(h.code)
+        shapeFields.append(h.line)
+        shapeFields.append(valueCount == 0 ? 0 : h.valueLine)
+        shapeFields.append(UInt32(truncatingIfNeeded: valueCount))
         classTexts.removeAll(keepingCapacity: true)
+        classTexts.append(0)  // the shape, once known
     }
 
     /// Files the event being read under its shape and class.
@@ -96,7 +105,7 @@ public struct BlockFacts {
         guard eventOpen else { return }
         eventOpen = false
         let shape = shapeFields.withUnsafeBytes { shapes.insert(type: 0, truncated: false, bytes: $0) }
-        classTexts.insert(UInt32(shape), at: 0)
+        classTexts[0] = UInt32(shape)
         let k = classTexts.withUnsafeBytes { classes.insert(type: 0, truncated: false, bytes: $0) }
         if k == classCounts.count { classCounts.append(1) } else { classCounts[k] += 1 }
     }
@@ -228,10 +237,11 @@ struct TextSet {
         }
     }
 
-    /// The UInt32s of entry `e` (for sets of UInt32 arrays stored as bytes).
-    func words(_ e: Entry) -> [UInt32] {
+    /// Replaces `out` with the UInt32s of entry `e` (for sets of UInt32 arrays stored as bytes).
+    func copyWords(_ e: Entry, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
         arena.withUnsafeBytes { a in
-            (0..<e.length / 4).map { a.loadUnaligned(fromByteOffset: e.start + $0 * 4, as: UInt32.self) }
+            for i in 0..<e.length / 4 { out.append(a.loadUnaligned(fromByteOffset: e.start + i * 4, as: UInt32.self)) }
         }
     }
 

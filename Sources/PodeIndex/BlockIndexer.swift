@@ -138,7 +138,9 @@ public final class BlockIndexer {
         let doc = XapianDocument()
         let shapeTerms = Schema.placeAndShapeTerms(of: facts, definitions: definitions)
         doc.addTerms(shapeTerms)
-        doc.addTerms(textTerms.names.lazy.filter { !shapeTerms.contains($0) })
+        // A word can be both a name's and a text's: Xapian counts it twice, which a boolean
+        // index does not mind, and that costs less than a lookup per term.
+        doc.addTerms(textTerms.names)
         doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
         doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
         doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))

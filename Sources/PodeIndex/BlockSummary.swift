@@ -52,56 +52,85 @@ public enum BlockSummary {
     /// A block with an event of more values than this has no summary (masks are 64 bits).
     static let maxValues = 64
 
+    /// One row: how many events of a shape hold a term in the values of a mask; rows of one
+    /// term are chained through `next` (few per term: one per shape and mask).
     struct Row {
         var shape: Int32
         var mask: UInt64
         var count: Int
+        var next: Int32
+    }
+
+    /// The rows of a block, chained by term.
+    struct RowTable {
+        var head: [Int32]
+        var rows: [Row] = []
+
+        init(terms: Int) { head = [Int32](repeating: -1, count: terms) }
+
+        mutating func add(_ term: Int32, _ shape: Int32, _ mask: UInt64, _ count: Int) {
+            let t = Int(term)
+            var r = Int(head[t])
+            while r >= 0 {
+                if rows[r].shape == shape && rows[r].mask == mask {
+                    rows[r].count += count
+                    return
+                }
+                r = Int(rows[r].next)
+            }
+            rows.append(Row(shape: shape, mask: mask, count: count, next: head[t]))
+            head[t] = Int32(rows.count - 1)
+        }
+
+        /// The rows of `term`, by shape and mask.
+        func rows(of term: Int) -> [Row] {
+            var list: [Row] = []
+            var r = Int(head[term])
+            while r >= 0 {
+                list.append(rows[r])
+                r = Int(rows[r].next)
+            }
+            return list.sorted { ($0.shape, $0.mask) < ($1.shape, $1.mask) }
+        }
     }
 
     /// The summary of a block, given the index terms of its distinct texts; nil when an event
     /// has more than 64 values.
     static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
-        // Rows by term number; a term's rows are few (one per shape and mask), so a linear look.
-        var byTerm = [[Row]](repeating: [], count: textTerms.names.count)
-        func add(_ term: Int32, _ shape: Int32, _ mask: UInt64, _ count: Int) {
-            let t = Int(term)
-            if let i = byTerm[t].firstIndex(where: { $0.shape == shape && $0.mask == mask }) {
-                byTerm[t][i].count += count
-            } else {
-                byTerm[t].append(Row(shape: shape, mask: mask, count: count))
-            }
-        }
+        var table = RowTable(terms: textTerms.names.count)
         var shapeCounts = [Int](repeating: 0, count: facts.shapes.entries.count)
         var masks: [(term: Int32, mask: UInt64)] = []
+        var fields: [UInt32] = []
         for (k, entry) in facts.classes.entries.enumerated() {
-            let fields = facts.classes.words(entry)
-            let shape = Int32(fields[0])
             let count = facts.classCounts[k]
+            facts.classes.copyWords(entry, into: &fields)
+            let shape = Int32(fields[0])
             shapeCounts[Int(shape)] += count
-            let texts = fields.dropFirst()
-            guard texts.count <= maxValues else { return nil }
-            if texts.count == 1, let t = texts.first, t != BlockFacts.noText {
-                for term in textTerms.byEntry[Int(t)] { add(term, shape, 1, count) }
+            let texts = fields.count - 1
+            guard texts <= maxValues else { return nil }
+            if texts == 1 {
+                if fields[1] != BlockFacts.noText { for term in textTerms.byEntry[Int(fields[1])] { table.add(term, shape, 1, count) } }
                 continue
             }
             masks.removeAll(keepingCapacity: true)
-            for (i, t) in texts.enumerated() where t != BlockFacts.noText {
-                for term in textTerms.byEntry[Int(t)] {
+            for i in 0..<texts where fields[i + 1] != BlockFacts.noText {
+                for term in textTerms.byEntry[Int(fields[i + 1])] {
                     if let j = masks.firstIndex(where: { $0.term == term }) { masks[j].mask |= 1 << UInt64(i) }
                     else { masks.append((term, 1 << UInt64(i))) }
                 }
             }
-            for m in masks { add(m.term, shape, m.mask, count) }
+            for m in masks { table.add(m.term, shape, m.mask, count) }
         }
 
         var out: [UInt8] = [version]
         Varint.append(UInt64(shapeCounts.count), to: &out)
         for (k, entry) in facts.shapes.entries.enumerated() {
             Varint.append(UInt64(shapeCounts[k]), to: &out)
-            for field in facts.shapes.words(entry) { Varint.append(UInt64(field), to: &out) }
+            facts.shapes.copyWords(entry, into: &fields)
+            for field in fields { Varint.append(UInt64(field), to: &out) }
         }
         let keys = textTerms.names.map { Array($0.utf8) }
-        let order = keys.indices.filter { !byTerm[$0].isEmpty && keys[$0].count <= maxTermBytes }.sorted { a, b in
+        let order = keys.indices.filter { table.head[$0] >= 0 && keys[$0].count <= maxTermBytes }.sorted { a, b in
             keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in precedes(x, y) } }
         }
         var entries: [UInt8] = []
@@ -110,7 +139,7 @@ public enum BlockSummary {
             starts.append(UInt32(entries.count))
             Varint.append(UInt64(keys[id].count), to: &entries)
             entries += keys[id]
-            let list = byTerm[id].sorted { ($0.shape, $0.mask) < ($1.shape, $1.mask) }
+            let list = table.rows(of: id)
             Varint.append(UInt64(list.count), to: &entries)
             for row in list {
                 Varint.append(UInt64(row.shape), to: &entries)

@@ -14,7 +14,7 @@ struct Pode: ParsableCommand {
         variable's every value, 'pode calls' the calls, and 'pode replay' steps through the run \
         forwards and backwards. Traces live in ./.pode unless you choose another directory.
         """,
-        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, ListCommand.self]
+        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, IndexCommand.self, ListCommand.self]
     )
 }
 

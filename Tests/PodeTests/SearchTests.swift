@@ -184,6 +184,29 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(try count("txn"), truth)
     }
 
+    /// `pode index` finishes (or with --rebuild, remakes) an index; answers do not change.
+    func testIndexCommandCompletesAndRebuildsTheIndex() throws {
+        try record(Self.needleProgram)
+        func count() throws -> String { try Harness.pode(["search", "--trace", "trace", "--count", "needle"], in: dir).stdout }
+        let before = try count()
+        let again = try Harness.pode(["index", "--trace", "trace"], in: dir)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("already complete"), again.stdout)
+        try FileManager.default.removeItem(atPath: dir + "/trace/index")
+        try FileManager.default.removeItem(atPath: dir + "/trace/summaries.bin")
+        XCTAssertEqual(try count(), before, "the unindexed log is still searched")
+        let made = try Harness.pode(["index", "--trace", "trace"], in: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stdout.contains("indexed "), made.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/trace/summaries.bin"))
+        XCTAssertEqual(try count(), before)
+        let rebuilt = try Harness.pode(["index", "--trace", "trace", "--rebuild"], in: dir)
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
+        XCTAssertEqual(try count(), before)
+        let missing = try Harness.pode(["index", "--trace", "nowhere"], in: dir)
+        XCTAssertEqual(missing.status, 2)
+    }
+
     func testNegationIsDecidedPerEventNotPerBlock() throws {
         try record("""
         def deep(n):
