@@ -285,7 +285,7 @@ final class TimeTravelTests: XCTestCase {
     }
 
     func testEveryCommandHasHelp() throws {
-        for command in [[], ["record"], ["search"], ["show"], ["history"], ["calls"], ["grep"], ["replay"], ["ls"]] {
+        for command in [[], ["record"], ["search"], ["show"], ["history"], ["calls"], ["grep"], ["replay"], ["index"], ["ls"]] {
             let r = try Harness.pode(command + ["--help"], in: dir)
             XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
             XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW: "), "\(command): \(r.stdout)")
