@@ -83,7 +83,8 @@ extern int pode_redact_on;
 int pode_redact_name_object(PyObject *name);
 /// Whether a str object's text (up to a little past `limit` characters) looks like a secret.
 int pode_redact_str_looks_secret(PyObject *o, size_t limit);
-#define PODE_REDACTED "<redacted>"
+/// The same for bytes (a bytes or bytearray value's contents).
+int pode_redact_bytes_look_secret(const char *s, size_t len, size_t limit);
 
 /// The type's display name: "int" for builtins, "module.Qualname" for classes.
 void pode_type_name(PyTypeObject *t, PodeBuf *out);

@@ -163,11 +163,16 @@ int pode_redact_looks_secret(const char *text, size_t n) {
     return 0;
 }
 
+// A secret cut by the value limit still shows its start: look a little past the limit.
+static inline size_t scan_length(size_t len, size_t limit) { return len < limit + 128 ? len : limit + 128; }
+
+int pode_redact_bytes_look_secret(const char *s, size_t len, size_t limit) {
+    return pode_redact_on && pode_redact_looks_secret(s, scan_length(len, limit));
+}
+
 int pode_redact_str_looks_secret(PyObject *o, size_t limit) {
     if (!pode_redact_on) return 0;
-    Py_ssize_t len = PyUnicode_GET_LENGTH(o);
-    // A secret cut by the value limit still shows its start: look a little past the limit.
-    size_t n = (size_t)len < limit + 128 ? (size_t)len : limit + 128;
+    size_t n = scan_length((size_t)PyUnicode_GET_LENGTH(o), limit);
     int kind = PyUnicode_KIND(o);
     const void *data = PyUnicode_DATA(o);
     if (kind == PyUnicode_1BYTE_KIND) return pode_redact_looks_secret((const char *)data, n);

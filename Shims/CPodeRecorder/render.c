@@ -186,7 +186,7 @@ static void render_str(Render *r, PyObject *o) {
 }
 
 static void render_bytes(Render *r, const char *s, Py_ssize_t len) {
-    if (pode_redact_on && pode_redact_looks_secret(s, (size_t)len < r->limit + 128 ? (size_t)len : r->limit + 128)) {
+    if (pode_redact_bytes_look_secret(s, (size_t)len, r->limit)) {
         puts_(r, PODE_REDACTED);
         return;
     }

@@ -136,11 +136,7 @@ public final class BlockIndexer {
             summariesSize += summary.count
         }
         let doc = XapianDocument()
-        let shapeTerms = Schema.placeAndShapeTerms(of: facts, definitions: definitions)
-        doc.addTerms(shapeTerms)
-        // A word can be both a name's and a text's: Xapian counts it twice, which a boolean
-        // index does not mind, and that costs less than a lookup per term.
-        doc.addTerms(textTerms.names)
+        doc.addTerms(Schema.documentTerms(of: facts, textTerms: textTerms, definitions: definitions))
         doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
         doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
         doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))

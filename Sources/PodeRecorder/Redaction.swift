@@ -5,7 +5,7 @@ import Foundation
 /// the program's command line in trace.json and the copies of its source files. Uses the same
 /// name patterns and secret shapes as the recorder (see Shims/CPodeRecorder/redact.c).
 enum Redaction {
-    static let placeholder = "<redacted>"
+    static let placeholder = PODE_REDACTED
 
     /// Turns redaction on (with extra name patterns) or off; throws when a pattern is invalid.
     static func configure(enabled: Bool, patterns: [String]) throws {

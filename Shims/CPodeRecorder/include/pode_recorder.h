@@ -66,6 +66,9 @@ int pode_ring_next(PodeRingView *view, int timeout_ms);
 /// pode_ring_next returned 1 and write them before that view's events.
 const uint8_t *pode_definitions_take(size_t *len);
 
+/// What a redacted value, argument or source literal is written as.
+#define PODE_REDACTED "<redacted>"
+
 /// Turns redaction on or off and compiles the name patterns: the default ones (password,
 /// token, secret, ...) and `extra` (POSIX extended regexes, case-insensitive). Needs no Python,
 /// so pode can check --redact before it creates anything. Returns 0, or -1 with a message.
