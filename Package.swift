@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -9,6 +9,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The info browser's HTTP server (pode serve); its optional swift-configuration support is left out.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C edge: CPython, found through pkg-config (Debian's libpython3-dev).
@@ -27,13 +31,19 @@ let package = Package(
         .target(name: "PodeIndex", dependencies: ["PodeLog", "XapianKit"]),
         .target(name: "PodeQuery", dependencies: ["PodeLog", "PodeIndex", "XapianKit"]),
         .target(name: "PodeRecorder", dependencies: ["PodeLog", "PodeIndex", "CPodeRecorder"]),
+        .target(name: "PodeServe", dependencies: [
+            "PodeQuery", "PodeLog",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.copy("Static")]),
         .executableTarget(name: "pode", dependencies: [
-            "PodeRecorder", "PodeQuery", "PodeLog",
+            "PodeRecorder", "PodeQuery", "PodeLog", "PodeServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "XapianKitTests", dependencies: ["XapianKit"]),
-        .testTarget(name: "PodeTests", dependencies: ["PodeLog", "PodeIndex", "PodeQuery", "pode"]),
+        .testTarget(name: "PodeTests", dependencies: ["PodeLog", "PodeIndex", "PodeQuery", "PodeServe", "pode"]),
     ],
     cxxLanguageStandard: .cxx17
 )

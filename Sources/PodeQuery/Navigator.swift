@@ -151,16 +151,15 @@ public final class Navigator {
         guard let stop = stopQuery() else {
             return forward ? try searcher.timeline.lastEvent() : try searcher.timeline.firstEvent()
         }
-        let range = forward ? "seq:\(current.seq + 1).." : "seq:..\(current.seq > 0 ? current.seq - 1 : 0)"
-        let compiled = try searcher.compile("(\(stop)) \(range)")
+        let compiled = try searcher.compile(stop)
         let search = try query.map { try searcher.compile($0) }
+        let seq = current.seq
+        guard forward || seq > 0 else { return nil }
         var found: Event?
-        try searcher.candidateEvents(compiled, descending: !forward) { events in
-            let ordered = forward ? events : events.reversed()
-            for e in ordered where forward ? e.seq > current.seq : e.seq < current.seq {
-                let byQuery = search.map { searcher.verify(e, $0.program) != nil } ?? false
-                if byQuery || stopsAtBreakpoint(e) { found = e; return false }
-            }
+        try searcher.search(compiled, from: forward ? seq + 1 : 0, to: forward ? .max : seq - 1, descending: !forward) { hit in
+            let e = hit.event
+            let byQuery = search.map { searcher.verify(e, $0.program) != nil } ?? false
+            if byQuery || stopsAtBreakpoint(e) { found = e; return false }
             return true
         }
         return found

@@ -51,12 +51,20 @@ extension TraceSearcher {
     /// matches `query` has been counted once. Hits from block summaries are events of a shape
     /// (their values have no text): enough for counts and facets, not for printing.
     public func tally(_ query: CompiledQuery, _ body: (Hit, Int) throws -> Void) throws {
+        try tally(query, summarizing: { _ in true }) { hit, n, _ in try body(hit, n) }
+    }
+
+    /// `tally`, counting from its summary only a block that `summarizing` accepts (reading the
+    /// others event by event), and telling `body` which block each hit is in: a timeline of
+    /// the hits takes summaries only of blocks that fall in one of its buckets.
+    public func tally(_ query: CompiledQuery, summarizing: (Timeline.Segment) -> Bool,
+                      _ body: (Hit, Int, Timeline.Segment) throws -> Void) throws {
         let plan = SummaryPlan(query.program)
         var known: [ShapeClass: Hit?] = [:]
         var valueTerms: [EventShape.Value: Set<String>] = [:]
         for index in try candidateSegments(query) {
             let segment = try timeline.segment(index)
-            if let plan, let range = segment.summary, let summaries, range.upperBound <= summaries.bytes.count,
+            if let plan, summarizing(segment), let range = segment.summary, let summaries, range.upperBound <= summaries.bytes.count,
                let view = BlockSummary.View(UnsafeRawBufferPointer(rebasing: summaries.bytes[range])),
                let classes = Self.classes(of: view, textTerm: plan.textTerm) {
                 // A seq range must take the whole block or none of it.
@@ -73,13 +81,13 @@ extension TraceSearcher {
                             hit = classHit(key, program: query.program, textTerm: plan.textTerm, valueTerms: &valueTerms)
                             known[key] = hit
                         }
-                        if let hit { try body(hit, c.count) }
+                        if let hit { try body(hit, c.count, segment) }
                     }
                     continue
                 }
             }
             for e in try timeline.events(inSegment: index) {
-                if let hit = verify(e, query.program) { try body(hit, 1) }
+                if let hit = verify(e, query.program) { try body(hit, 1, segment) }
             }
         }
     }

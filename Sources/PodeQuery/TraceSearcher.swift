@@ -155,6 +155,24 @@ public final class TraceSearcher {
         }
     }
 
+    /// `search` over events `lo...hi` only: blocks outside the range are never read, and each
+    /// hit is checked against `query` itself (nothing is pasted into the user's query text).
+    public func search(_ query: CompiledQuery, from lo: UInt64, to hi: UInt64 = .max, descending: Bool = false,
+                       _ body: (Hit) throws -> Bool) throws {
+        guard lo <= hi, let last = try timeline.segmentIndex(containing: hi) else { return }
+        let first = try timeline.segmentIndex(containing: lo) ?? 0
+        var going = true
+        for index in try candidateSegments(query, descending: descending) where going && index >= first && index <= last {
+            let events = try timeline.events(inSegment: index)
+            var i = descending ? events.count - 1 : 0
+            while going && i >= 0 && i < events.count {
+                let e = events[i]
+                if e.seq >= lo && e.seq <= hi, let hit = verify(e, query.program) { going = try body(hit) }
+                i += descending ? -1 : 1
+            }
+        }
+    }
+
     /// The terms of an event's kind, thread and place, and of a value, computed once per
     /// distinct one: most events repeat a few places and values (bounded caches).
     private struct PlaceKey: Hashable { let kind: EventKind; let thread: UInt32; let code: UInt32 }

@@ -152,20 +152,7 @@ struct CallPrinter {
         let line = e.line > 0 ? e.line : (code?.firstLine ?? 0)
         let args = e.values.filter { $0.name >= ValueName.firstName }
         if out.json {
-            var d: [String: Any] = [
-                "frame": e.activation, "seq": e.seq, "function": code?.qualname ?? "?", "file": file, "line": line,
-                "depth": e.depth, "thread": e.thread, "caller_frame": e.caller, "caller_line": e.callerLine,
-                "args": args.map { Output.jsonValue($0, definitions: definitions) }, "finished": c.end != nil,
-            ]
-            if let end = c.end {
-                d["end"] = end.seq
-                if let r = end.values.first(where: { $0.name == ValueName.returnValue }) {
-                    d["returned"] = Output.jsonValue(r, definitions: definitions)
-                } else if let raised = c.raised {
-                    d["raised"] = Output.jsonValue(raised, definitions: definitions)
-                }
-            }
-            out.jsonLine(type: "call", d)
+            out.jsonLine(type: "call", JSONForm.call(CallRecord(call: e, end: c.end, raised: c.raised), definitions: definitions))
             return
         }
         let signature = out.paint(code?.qualname ?? "?", "36") + "(" + args.map { arg -> String in

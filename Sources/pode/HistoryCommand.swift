@@ -51,22 +51,10 @@ struct HistoryCommand: ParsableCommand {
         let out = display.output()
         var changes = 0
         try reading("history") {
-            guard let name = searcher.definitions.nameID(variable) else { return }
-            var clauses = [TraceSearcher.clause("var", variable)].compactMap { $0 }
-            if let f = self.func.flatMap({ TraceSearcher.clause("func", $0) }) { clauses.append(f) }
-            if let f = file.flatMap({ TraceSearcher.clause("file", $0) }) { clauses.append(f) }
-            if let seq { clauses.append(seq.clause) }
-            if let frame { clauses.append("seq:\(frame)..") }
-            let query = try searcher.compile(clauses.joined(separator: " "))
             if out.json { out.jsonLine(type: "begin", ["trace": searcher.trace.path, "variable": variable]) }
-            try searcher.search(query) { hit in
-                let e = hit.event
-                if let frame, e.activation != frame { return true }
-                let matched = e.values.indices.filter { e.values[$0].name == name }
-                guard !matched.isEmpty else { return true }
+            try searcher.changes(of: variable, function: self.func, file: file, frame: frame, range: seq?.clause) { hit in
                 changes += 1
-                out.hit(Hit(event: e, matchedValues: matched), definitions: searcher.definitions, metadata: searcher.metadata,
-                        frame: true, type: "change")
+                out.hit(hit, definitions: searcher.definitions, metadata: searcher.metadata, frame: true, type: "change")
                 return limit.map { changes < $0 } ?? true
             }
             if out.json { out.jsonLine(type: "end", ["changes": changes]) }

@@ -75,17 +75,6 @@ final class Output {
         return v.flags.contains(.truncated) ? v.text + "…" : v.text
     }
 
-    /// The JSON form of a value.
-    static func jsonValue(_ v: RecordedValue, definitions: Definitions) -> [String: Any] {
-        var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text]
-        if !v.flags.contains(.deleted) { d["type"] = definitions.typeName(v.type) }
-        if v.flags.contains(.truncated) { d["truncated"] = true; d["full_length"] = v.fullLength }
-        if v.flags.contains(.deleted) { d["deleted"] = true }
-        if v.flags.contains(.rebound) { d["rebound"] = true }
-        if v.flags.contains(.mutated) { d["mutated"] = true }
-        return d
-    }
-
     /// One hit: a grep-like line (grouped by file on a terminal) or a JSON `match` object.
     /// `frame` adds the frame number to the line; `separator` is `:` for a hit and `-` for
     /// context around one (grep's convention).
@@ -97,19 +86,7 @@ final class Output {
         let shown = hit.matchedValues.isEmpty ? Array(e.values.indices) : hit.matchedValues
         let lineNo = !shown.isEmpty ? e.valueLine : e.line
         if json {
-            var values: [[String: Any]] = []
-            for (i, v) in e.values.enumerated() {
-                var d = Self.jsonValue(v, definitions: definitions)
-                d["matched"] = hit.matchedValues.contains(i)
-                values.append(d)
-            }
-            var data: [String: Any] = [
-                "seq": e.seq, "kind": e.kind.name, "file": file, "line": lineNo, "event_line": e.line,
-                "function": code?.qualname ?? "?", "thread": e.thread, "frame": e.activation, "depth": e.depth,
-                "time_ns": e.time, "values": values,
-            ]
-            if e.kind == .call || e.kind == .resume { data["caller_frame"] = e.caller }
-            jsonLine(type: type, data)
+            jsonLine(type: type, JSONForm.hit(hit, definitions: definitions))
             return
         }
         var head = "#\(e.seq) \(code?.qualname ?? "?")"

@@ -12,9 +12,9 @@ struct Pode: ParsableCommand {
         then ask the recording questions: 'pode search QUERY' and 'pode grep PATTERN' find values, \
         'pode show SEQ' shows a moment with every variable as it was then, 'pode history VAR' a \
         variable's every value, 'pode calls' the calls, and 'pode replay' steps through the run \
-        forwards and backwards. Traces live in ./.pode unless you choose another directory.
+        forwards and backwards; 'pode serve' shows it all in a web browser. Traces live in ./.pode unless you choose another directory.
         """,
-        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, IndexCommand.self, ListCommand.self]
+        subcommands: [RecordCommand.self, SearchCommand.self, ShowCommand.self, HistoryCommand.self, CallsCommand.self, GrepCommand.self, ReplayCommand.self, IndexCommand.self, ListCommand.self, ServeCommand.self]
     )
 }
 
@@ -24,20 +24,23 @@ struct TraceOptions: ParsableArguments {
     var trace: String?
 
     func resolve() throws -> TraceDirectory {
-        if let trace {
-            let dir = TraceDirectory(path: trace)
-            guard FileManager.default.fileExists(atPath: trace) else {
-                throw ValidationError("there is no trace at \(trace) (list traces with 'pode ls')")
-            }
-            guard dir.isTrace else {
-                throw ValidationError("\(trace) is not a pode trace: it has no \(TraceFormat.metadataFile) and \(TraceFormat.eventsFile) (list traces with 'pode ls')")
-            }
-            return dir
-        }
+        if let trace { return try Self.directory(at: trace) }
         guard let newest = TraceDirectory.list(root: TraceDirectory.defaultRoot).last else {
             throw ValidationError("there are no traces in ./\(TraceDirectory.defaultRoot); record one with 'pode record script.py' or pass --trace DIR")
         }
         return newest.0
+    }
+
+    /// The trace at `path`, or an error that says why it is not one.
+    static func directory(at path: String) throws -> TraceDirectory {
+        let dir = TraceDirectory(path: path)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("there is no trace at \(path) (list traces with 'pode ls')")
+        }
+        guard dir.isTrace else {
+            throw ValidationError("\(path) is not a pode trace: it has no \(TraceFormat.metadataFile) and \(TraceFormat.eventsFile) (list traces with 'pode ls')")
+        }
+        return dir
     }
 }
 

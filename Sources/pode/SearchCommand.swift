@@ -46,7 +46,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "After the hits, print exact hit counts per value of these facets: a comma-separated list of file, func, var, kind, type, thread (all of them when no list is given).")
     var facets: String?
 
-    static let facetNames = ["file", "func", "var", "kind", "type", "thread"]
+    static let facetNames = FacetCounter.names
 
     /// `--facets` may stand alone; give it its explicit value so ArgumentParser can read it.
     static func normalizeFacets(_ args: [String]) -> [String] {
@@ -148,40 +148,5 @@ struct SearchCommand: ParsableCommand {
         }
         out.finish()
         if hits == 0 { throw ExitCode(1) }
-    }
-}
-
-/// Exact per-facet counts over the hits.
-struct FacetCounter {
-    let definitions: Definitions
-    let facets: [String]
-    private(set) var result: [String: [String: Int]] = [:]
-
-    init(definitions: Definitions, facets: [String]) {
-        self.definitions = definitions
-        self.facets = facets
-    }
-
-    /// Counts `hit` as `times` events.
-    mutating func add(_ hit: Hit, times: Int = 1) {
-        guard !facets.isEmpty else { return }
-        let e = hit.event
-        let code = definitions.codes[e.code]
-        let shown = hit.matchedValues.isEmpty ? Array(e.values.indices) : hit.matchedValues
-        for facet in facets {
-            var keys = Set<String>()
-            switch facet {
-            case "file": keys.insert(code?.file ?? "?")
-            case "func": keys.insert(code?.qualname ?? "?")
-            case "kind": keys.insert(e.kind.name)
-            case "thread": keys.insert(String(e.thread))
-            case "var":
-                for i in shown where e.values[i].name >= 3 { keys.insert(definitions.valueName(e.values[i].name)) }
-            case "type":
-                for i in shown where !e.values[i].flags.contains(.deleted) { keys.insert(definitions.typeName(e.values[i].type)) }
-            default: break
-            }
-            for k in keys { result[facet, default: [:]][k, default: 0] += times }
-        }
     }
 }

@@ -48,72 +48,6 @@ struct ShowCommand: ParsableCommand {
     }
 }
 
-/// What `show` and `replay` print about a moment: the event, its stack and the locals.
-struct Moment {
-    let event: Event
-    /// Innermost first.
-    let stack: [StackFrame]
-    /// Locals per frame shown, by activation.
-    let locals: [UInt64: [LocalValue]]
-    /// The call event of each frame on the stack (for its arguments), by activation.
-    let calls: [UInt64: Event]
-
-    init(searcher: TraceSearcher, event: Event, allFrames: Bool, selected: Int = 0) throws {
-        self.event = event
-        stack = try searcher.stack(at: event)
-        var locals: [UInt64: [LocalValue]] = [:]
-        var calls: [UInt64: Event] = [:]
-        for (i, f) in stack.enumerated() {
-            // The stack already holds a frame's call unless its current run began with a resume.
-            if let entry = f.entry, entry.kind == .call {
-                calls[f.activation] = entry
-            } else if let call = try searcher.timeline.event(f.activation), call.kind == .call, call.activation == f.activation {
-                calls[f.activation] = call
-            }
-            if allFrames || i == selected { locals[f.activation] = try searcher.locals(of: f, at: event.seq) }
-        }
-        self.locals = locals
-        self.calls = calls
-    }
-}
-
-/// Reads the sources a trace kept, one file at a time.
-final class SourceLines {
-    private let trace: TraceDirectory
-    private let metadata: TraceMetadata
-    private var files: [String: [String]] = [:]
-
-    init(trace: TraceDirectory, metadata: TraceMetadata) {
-        self.trace = trace
-        self.metadata = metadata
-    }
-
-    /// The lines of `file` as it was recorded (empty when the trace did not keep it).
-    func lines(of file: String) -> [String] {
-        if let l = files[file] { return l }
-        var l: [String] = []
-        if let name = metadata.sources[file], let text = try? String(contentsOfFile: trace.sourcesPath + "/" + name, encoding: .utf8) {
-            l = text.components(separatedBy: "\n")
-            if l.last == "" { l.removeLast() }
-        }
-        files[file] = l
-        return l
-    }
-
-    /// The kept lines within `context` of `line`, with their numbers (none for line 0).
-    func window(around line: UInt32, context: Int, of file: String) -> [(UInt32, String)] {
-        guard line > 0 else { return [] }
-        let lo = max(1, Int(line) - context), hi = Int(line) + context
-        return (lo...hi).compactMap { n in self.line(UInt32(n), of: file).map { (UInt32(n), $0) } }
-    }
-
-    /// Line `number` (from 1), if kept.
-    func line(_ number: UInt32, of file: String) -> String? {
-        let l = lines(of: file)
-        return number >= 1 && Int(number) <= l.count ? l[Int(number) - 1] : nil
-    }
-}
-
 struct MomentPrinter {
     let out: Output
     let searcher: TraceSearcher
@@ -135,29 +69,7 @@ struct MomentPrinter {
         let sources = SourceLines(trace: searcher.trace, metadata: searcher.metadata)
         let path = file(e.code)
         if out.json {
-            var stack: [[String: Any]] = []
-            for f in m.stack.reversed() {
-                var d: [String: Any] = ["frame": f.activation, "function": function(f.code), "file": file(f.code), "line": f.line,
-                                        "depth": f.depth, "thread": f.thread,
-                                        "args": (m.calls[f.activation]?.values ?? []).map { Output.jsonValue($0, definitions: definitions) }]
-                if let l = m.locals[f.activation] {
-                    d["locals"] = l.map { lv -> [String: Any] in
-                        var v = Output.jsonValue(lv.value, definitions: definitions)
-                        v["set_at"] = lv.setAt
-                        v["set_line"] = lv.line
-                        return v
-                    }
-                }
-                stack.append(d)
-            }
-            let source = sources.window(around: e.line, context: context, of: path).map { n, text -> [String: Any] in
-                ["line": n, "text": text, "current": n == e.line]
-            }
-            out.jsonLine(type: "moment", [
-                "seq": e.seq, "kind": e.kind.name, "file": path, "line": e.line, "function": function(e.code), "thread": e.thread,
-                "frame": e.activation, "depth": e.depth, "time_ns": e.time,
-                "values": e.values.map { Output.jsonValue($0, definitions: definitions) }, "source": source, "stack": stack,
-            ])
+            out.jsonLine(type: "moment", JSONForm.moment(m, searcher: searcher, sources: sources, context: context))
             return
         }
         printEvent(e)
