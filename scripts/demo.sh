@@ -32,3 +32,5 @@ echo "\$ pode grep --var word -A 1 'needle-[0-9a-f]+'"
 echo
 echo "\$ printf 'n\\nb\\nr\\nup\\np path\\nq\\n' | pode replay --first 'value:\"needle-7f3a\"'"
 printf 'n\nb\nr\nup\np path\nq\n' | "$pode" replay --trace .pode/demo --first 'value:"needle-7f3a"'
+echo
+echo "To see this trace in a web browser: $pode serve --trace examples/.pode/demo"

@@ -98,7 +98,10 @@ public final class TraceAPI {
             total += n
             counter.add(hit, times: n)
         }
-        return ["query": q, "total": total, "facets": counter.result]
+        var facets = counter.result
+        // Every event of a trace is its one process's: pode does not follow forked children yet.
+        if total > 0 { facets["process"] = [String(searcher.metadata.pid): total] }
+        return ["query": q, "total": total, "facets": facets]
     }
 
     /// Where the hits of `q` fall: the run's events split into `buckets` equal stretches, with

@@ -30,13 +30,23 @@ public final class TraceLibrary: @unchecked Sendable {
 
     /// Runs `body` with the API of trace `id` (the newest when nil), alone.
     public func with<T>(_ id: String?, _ body: (TraceAPI) throws -> T) throws -> T {
-        let all = traces()
-        guard let chosen = id.map({ id in all.first { $0.id == id } }) ?? all.last else {
-            if let id {
-                let names = all.map(\.id).joined(separator: ", ")
-                throw APIError.notFound("there is no trace named '\(id)' here; the traces are: \(names.isEmpty ? "(none)" : names)")
+        let chosen: (id: String, trace: TraceDirectory)
+        if let only {
+            let onlyID = Self.id(of: only)
+            if let id, id != onlyID {
+                throw APIError.notFound("there is no trace named '\(id)' here; this server shows only '\(onlyID)'")
             }
-            throw APIError.notFound("there are no traces in ./\(root); record one with 'pode record script.py'")
+            chosen = (onlyID, only)
+        } else {
+            let all = traces()
+            guard let found = id.map({ id in all.first { $0.id == id } }) ?? all.last else {
+                if let id {
+                    let names = all.map(\.id).joined(separator: ", ")
+                    throw APIError.notFound("there is no trace named '\(id)' here; the traces are: \(names.isEmpty ? "(none)" : names)")
+                }
+                throw APIError.notFound("there are no traces in ./\(root); record one with 'pode record script.py'")
+            }
+            chosen = (found.id, found.trace)
         }
         lock.lock()
         defer { lock.unlock() }

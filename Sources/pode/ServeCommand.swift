@@ -35,7 +35,10 @@ struct ServeCommand: ParsableCommand {
         if let trace { only = try TraceOptions.directory(at: trace) }
         let server: InfoServer
         do {
-            server = try InfoServer(library: TraceLibrary(only: only), host: host, port: port)
+            let library = TraceLibrary(only: only)
+            // A trace named on the command line must be readable before anything is served.
+            if only != nil { try library.with(nil) { _ in } }
+            server = try InfoServer(library: library, host: host, port: port)
         } catch {
             throw CommandFailure("\(error)")
         }

@@ -112,6 +112,9 @@ final class ServeTests: XCTestCase {
         let byVar = (facets["facets"] as? [String: [String: Int]])?["var"]
         XCTAssertEqual(byVar?["label"], 1471)  // 1470 in the loop, and the thread's hay-9999
         XCTAssertNotNil(byVar?["acc"])
+        let byProcess = (facets["facets"] as? [String: [String: Int]])?["process"]
+        XCTAssertEqual(byProcess?.count, 1)
+        XCTAssertEqual(byProcess?.values.first, expected.count)
 
         // Wide buckets take whole blocks from their summaries; narrow ones read the events.
         for n in [3, 40] {
@@ -311,7 +314,7 @@ final class ServeTests: XCTestCase {
         for (path, status, words) in [("api/search?q=foo%3Abar", 400, "unknown field"), ("api/search", 400, "the query is empty"),
                                       ("api/moment/99999999", 404, "no event"), ("api/moment/abc", 400, "not an event number"),
                                       ("api/search?q=x&limit=100000", 400, "out of range"), ("api/nothing/here", 404, "no API"),
-                                      ("api/trace?trace=other", 404, "no trace named 'other'")] {
+                                      ("api/trace?trace=other", 404, "this server shows only 't'")] {
             let r = try server.json(path)
             XCTAssertEqual(r.status, status, path)
             let message = ((r.object["error"] as? [String: Any])?["message"] as? String) ?? ""

@@ -156,7 +156,7 @@ async function loadFacets() {
   $("hit-count").textContent = `(${result.total.toLocaleString()})`;
   const box = $("facets");
   box.replaceChildren();
-  for (const name of ["file", "func", "var", "kind", "type", "thread"]) {
+  for (const name of ["file", "func", "var", "kind", "type", "thread", "process"]) {
     const counts = Object.entries(result.facets[name] || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     if (!counts.length) continue;
     box.append(el("h4", {}, name));
@@ -171,6 +171,7 @@ async function loadFacets() {
 
 /// Adds a facet's clause to the query, quoted so that any text is taken as it is.
 function narrow(facet, value) {
+  if (facet === "process") return; // one process a trace: nothing to narrow
   const clause = facet === "kind" || facet === "thread" ? `${facet}:${value}` : `${facet}:"${value.replace(/"/g, "")}"`;
   $("q").value = `${state.q} ${clause}`;
   runSearch(true);
