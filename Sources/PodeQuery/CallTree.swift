@@ -22,19 +22,67 @@ public struct CallRecord: Sendable {
 extension TraceSearcher {
     /// The return of the frame that `call` (a call event) started, and what it raised.
     public func record(of call: Event) throws -> CallRecord {
-        let frame = call.activation
-        let place = placeClauses(call.code)
-        let end = try firstCandidate((["kind:return", "seq:\(call.seq).."] + place).joined(separator: " ")) {
-            $0.activation == frame && $0.kind == .return
-        }
+        let end = try frameReturn(of: call)
         var record = CallRecord(call: call, end: end)
         if let end, record.returned == nil {
-            let raised = try firstCandidate((["kind:exception", "seq:\(call.seq)..\(end.seq)"] + place).joined(separator: " "), descending: true) {
-                $0.activation == frame && $0.kind == .exception
+            let raised = try firstCandidate((["kind:exception", "seq:\(call.seq)..\(end.seq)"] + placeClauses(call.code)).joined(separator: " "),
+                                            descending: true) {
+                $0.activation == call.activation && $0.kind == .exception
             }
             record.raised = raised?.values.first { $0.name == ValueName.exception }
         }
         return record
+    }
+
+    /// The return event of the frame `call` started; nil when it had not returned when the
+    /// recording stopped. A short call's return is in the next few blocks naming its function.
+    /// A long one's is found by bisection: a (non-generator) frame is on its thread's stack
+    /// from its call to its return and never again, so a few dozen probes find the return
+    /// however many events the call ran.
+    func frameReturn(of call: Event) throws -> Event? {
+        let frame = call.activation
+        let generator = definitions.codes[call.code]?.isGeneratorLike == true
+        let query = try compile((["kind:return", "seq:\(call.seq).."] + placeClauses(call.code)).joined(separator: " "))
+        var found: Event?
+        var blocks = 0
+        var exhausted = true
+        try candidateEvents(query) { events in
+            found = events.first { $0.activation == frame && $0.kind == .return && $0.seq > call.seq }
+            blocks += 1
+            if found == nil && !generator && blocks >= 4 { exhausted = false }
+            return found == nil && exhausted
+        }
+        if found != nil || exhausted { return found }
+
+        let thread = call.thread
+        func firstEvent(from lo: UInt64, to hi: UInt64) throws -> Event? {
+            try firstCandidate("thread:\(thread) seq:\(lo)..\(hi)") { $0.thread == thread && $0.seq >= lo && $0.seq <= hi }
+        }
+        /// Whether the frame is on the stack at `e` (an event of its thread after its call).
+        func isOpen(_ e: Event) throws -> Bool {
+            var activation = e.activation, code = e.code
+            while activation > frame {
+                guard let entry = try entry(of: activation, code: code, at: e.seq), entry.caller != 0,
+                      let caller = try timeline.event(entry.caller) else { return false }
+                activation = entry.caller
+                code = caller.code
+            }
+            return activation == frame
+        }
+        guard let last = try firstCandidate("thread:\(thread)", descending: true, where: { $0.thread == thread }) else { return nil }
+        if try isOpen(last) { return last.kind == .return && last.activation == frame ? last : nil }
+        // `open` is on the stack; every event of the thread from `closed` on is not.
+        var open = call
+        var closed = last.seq
+        while closed - open.seq > 1 {
+            let mid = open.seq + (closed - open.seq) / 2
+            if let e = try firstEvent(from: mid, to: closed - 1) {
+                if try isOpen(e) { open = e } else { closed = e.seq }
+            } else {
+                closed = mid
+            }
+        }
+        return open.kind == .return && open.activation == frame ? open : nil
     }
 
     /// The calls frame `parent` (its call event) made itself, in time order, from after event

@@ -93,11 +93,18 @@ public final class Navigator {
     public func finish() throws -> Event? {
         guard let frame = try selectedFrame() else { return nil }
         let seq = current.seq
+        // A generator's frame finishes this run at its next yield; any other frame at its return.
+        if definitions(frame.code)?.isGeneratorLike != true, let call = try searcher.timeline.event(frame.activation),
+           call.kind == .call, call.activation == frame.activation {
+            return try searcher.frameReturn(of: call).flatMap { $0.seq > seq ? $0 : nil }
+        }
         let clauses = ["(kind:return OR kind:yield)", "seq:\(seq + 1).."] + searcher.placeClauses(frame.code)
         return try searcher.firstCandidate(clauses.joined(separator: " ")) {
             $0.seq > seq && $0.activation == frame.activation && ($0.kind == .return || $0.kind == .yield)
         }
     }
+
+    private func definitions(_ code: UInt32) -> CodeDefinition? { searcher.definitions.codes[code] }
 
     /// The selected frame's call (or the resume that started its current run): `rfinish`.
     public func callOfFrame() throws -> Event? {

@@ -57,13 +57,18 @@ extension TraceSearcher {
     /// `tally`, counting from its summary only a block that `summarizing` accepts (reading the
     /// others event by event), and telling `body` which block each hit is in: a timeline of
     /// the hits takes summaries only of blocks that fall in one of its buckets.
-    public func tally(_ query: CompiledQuery, summarizing: (Timeline.Segment) -> Bool,
-                      _ body: (Hit, Int, Timeline.Segment) throws -> Void) throws {
+    /// Before each block but the first it asks `stop`; when that says to stop, it returns the first event
+    /// not counted (every event before it was), else nil.
+    @discardableResult
+    public func tally(_ query: CompiledQuery, summarizing: (Timeline.Segment) -> Bool, stop: () -> Bool = { false },
+                      _ body: (Hit, Int, Timeline.Segment) throws -> Void) throws -> UInt64? {
         let plan = SummaryPlan(query.program)
         var known: [ShapeClass: Hit?] = [:]
         var valueTerms: [EventShape.Value: Set<String>] = [:]
-        for index in try candidateSegments(query) {
+        let segments = try candidateSegments(query)
+        for index in segments {
             let segment = try timeline.segment(index)
+            if index != segments.first, stop() { return segment.firstSeq }
             if let plan, summarizing(segment), let range = segment.summary, let summaries, range.upperBound <= summaries.bytes.count,
                let view = BlockSummary.View(UnsafeRawBufferPointer(rebasing: summaries.bytes[range])),
                let classes = Self.classes(of: view, textTerm: plan.textTerm) {
@@ -90,6 +95,7 @@ extension TraceSearcher {
                 if let hit = verify(e, query.program) { try body(hit, 1, segment) }
             }
         }
+        return nil
     }
 
     /// The block's events by shape and by which values hold `textTerm`; nil when the summary

@@ -76,6 +76,11 @@ public final class Timeline {
         return lo
     }
 
+    /// The first event number of the block (or tail frame) that holds event `seq`.
+    public func segmentStart(containing seq: UInt64) throws -> UInt64? {
+        try segmentIndex(containing: seq).map { try segment($0).firstSeq }
+    }
+
     /// The events of segment `index`, in order.
     func events(inSegment index: Int) throws -> [Event] {
         if let i = decoded.firstIndex(where: { $0.index == index }) {

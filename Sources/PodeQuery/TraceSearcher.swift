@@ -157,12 +157,22 @@ public final class TraceSearcher {
 
     /// `search` over events `lo...hi` only: blocks outside the range are never read, and each
     /// hit is checked against `query` itself (nothing is pasted into the user's query text).
+    /// Before reading each block after the first it asks `stop`; when that says to stop, it returns where the
+    /// search got to: every event before it (ascending) or after it (descending) was checked.
+    /// Nil when the search ran to the end of the range or `body` ended it.
+    @discardableResult
     public func search(_ query: CompiledQuery, from lo: UInt64, to hi: UInt64 = .max, descending: Bool = false,
-                       _ body: (Hit) throws -> Bool) throws {
-        guard lo <= hi, let last = try timeline.segmentIndex(containing: hi) else { return }
+                       stop: () -> Bool = { false }, _ body: (Hit) throws -> Bool) throws -> UInt64? {
+        guard lo <= hi, let last = try timeline.segmentIndex(containing: hi) else { return nil }
         let first = try timeline.segmentIndex(containing: lo) ?? 0
         var going = true
+        var read = false  // one block at least, so that every call makes progress
         for index in try candidateSegments(query, descending: descending) where going && index >= first && index <= last {
+            if read && stop() {
+                if descending { return index < last ? try timeline.segment(index + 1).firstSeq - 1 : hi }
+                return max(lo, try timeline.segment(index).firstSeq)
+            }
+            read = true
             let events = try timeline.events(inSegment: index)
             var i = descending ? events.count - 1 : 0
             while going && i >= 0 && i < events.count {
@@ -171,6 +181,7 @@ public final class TraceSearcher {
                 i += descending ? -1 : 1
             }
         }
+        return nil
     }
 
     /// The terms of an event's kind, thread and place, and of a value, computed once per

@@ -53,79 +53,130 @@ public final class TraceAPI {
         }
     }
 
+    /// How long one answer may read the trace before it returns what it has: a query the index
+    /// cannot narrow (a phrase over common words, say) would otherwise read the whole run.
+    public var budget: Double = 1.5
+
+    /// A `stop` for the searcher: true once `seconds` have passed.
+    private func deadline(_ seconds: Double) -> () -> Bool {
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        return { DispatchTime.now().uptimeNanoseconds > end }
+    }
+
     /// A page of hits of `q` in time order: the first page, the page after event `after`, or
-    /// the page before event `before`.
+    /// the page before event `before`. When the time budget runs out first, the page holds the
+    /// hits found so far and `next_after` (or `next_before`) says where the next page goes on
+    /// from, so no hit is ever skipped.
     public func search(_ q: String, after: UInt64?, before: UInt64?, limit: Int) throws -> [String: Any] {
         let query = try compile(q)
         var hits: [Hit] = []
         var moreBefore = false, moreAfter = false
+        var partial = false
+        var d: [String: Any] = [:]
         if let before {
+            var stoppedAt: UInt64?
             if before > 0 {
-                try searcher.search(query, from: 0, to: before - 1, descending: true) { hit in
+                stoppedAt = try searcher.search(query, from: 0, to: before - 1, descending: true, stop: deadline(budget)) { hit in
                     hits.append(hit)
                     return hits.count <= limit
                 }
             }
             if hits.count > limit { hits.removeLast(); moreBefore = true }
             hits.reverse()
-            moreAfter = try any(query, from: before, to: .max)
+            if let stoppedAt {
+                // Every event after stoppedAt was checked.
+                partial = true
+                moreBefore = true
+                d["next_before"] = stoppedAt + 1
+            } else if let first = hits.first {
+                d["next_before"] = first.event.seq
+            }
+            moreAfter = try maybeAny(query, from: before, to: .max)
         } else {
-            try searcher.search(query, from: after.map { $0 + 1 } ?? 0) { hit in
+            let from = after.map { $0 + 1 } ?? 0
+            let stoppedAt = try searcher.search(query, from: from, stop: deadline(budget)) { hit in
                 hits.append(hit)
                 return hits.count <= limit
             }
             if hits.count > limit { hits.removeLast(); moreAfter = true }
-            if let after { moreBefore = try any(query, from: 0, to: after) }
+            if let stoppedAt {
+                // Every event before stoppedAt was checked.
+                partial = true
+                moreAfter = true
+                d["next_after"] = stoppedAt - 1
+            } else if let last = hits.last {
+                d["next_after"] = last.event.seq
+            }
+            if let after { moreBefore = try maybeAny(query, from: 0, to: after) }
         }
-        return ["query": q, "hits": hits.map { JSONForm.hit($0, definitions: definitions) },
-                "more_before": moreBefore, "more_after": moreAfter]
+        d["query"] = q
+        d["hits"] = hits.map { JSONForm.hit($0, definitions: definitions) }
+        d["more_before"] = moreBefore
+        d["more_after"] = moreAfter
+        d["partial"] = partial
+        return d
     }
 
-    /// Whether `query` has a hit among events `lo...hi`.
-    private func any(_ query: CompiledQuery, from lo: UInt64, to hi: UInt64) throws -> Bool {
+    /// Whether `query` has a hit among events `lo...hi`; true also when a short look could not
+    /// tell (the next page will).
+    private func maybeAny(_ query: CompiledQuery, from lo: UInt64, to hi: UInt64) throws -> Bool {
         var found = false
-        try searcher.search(query, from: lo, to: hi) { _ in found = true; return false }
-        return found
+        let stopped = try searcher.search(query, from: lo, to: hi, stop: deadline(budget / 5)) { _ in found = true; return false }
+        return found || stopped != nil
     }
 
-    /// How many events match `q`, and how many per file, function, variable, kind, type and
-    /// thread (counted from block summaries where they can answer).
+    /// How many events match `q`, and how many per file, function, variable, kind, type, thread
+    /// and process (counted from block summaries where they can answer). When the time budget
+    /// runs out, the counts are those of the events before `counted_before`, and `complete` is
+    /// false.
     public func facets(_ q: String) throws -> [String: Any] {
         let query = try compile(q)
         var counter = FacetCounter(definitions: definitions, facets: FacetCounter.names)
         var total = 0
-        try searcher.tally(query) { hit, n in
+        let stoppedAt = try searcher.tally(query, summarizing: { _ in true }, stop: deadline(budget)) { hit, n, _ in
             total += n
             counter.add(hit, times: n)
         }
         var facets = counter.result
         // Every event of a trace is its one process's: pode does not follow forked children yet.
         if total > 0 { facets["process"] = [String(searcher.metadata.pid): total] }
-        return ["query": q, "total": total, "facets": facets]
+        var d: [String: Any] = ["query": q, "total": total, "facets": facets, "complete": stoppedAt == nil]
+        if let stoppedAt { d["counted_before"] = stoppedAt }
+        return d
     }
 
-    /// Where the hits of `q` fall: the run's events split into `buckets` equal stretches, with
-    /// the number of hits in each.
+    /// Where the hits of `q` fall: the run's events split into `buckets` stretches, each with
+    /// its first event number and its number of hits. On a long run the stretches start at
+    /// block boundaries, so each block is counted from its summary; on a short one they are
+    /// equal. Budgeted as `facets`.
     public func timeline(_ q: String, buckets: Int) throws -> [String: Any] {
         let query = try compile(q)
         let first = try searcher.timeline.firstEvent()?.seq ?? 0
         let last = try searcher.timeline.lastEvent()?.seq ?? 0
         let span = last >= first ? last - first + 1 : 0
-        let n = Int(min(UInt64(max(1, buckets)), max(1, span)))
+        let n = Int(min(UInt64(max(1, min(buckets, 1000))), max(1, span)))
+        var starts = (0..<n).map { first + UInt64(Double(span) * Double($0) / Double(n)) }
+        if n * 4 <= searcher.timeline.segmentCount {
+            starts = try starts.map { try searcher.timeline.segmentStart(containing: $0) ?? $0 }
+        }
         func bucket(_ seq: UInt64) -> Int {
-            guard span > 0, seq >= first else { return 0 }
-            return min(n - 1, Int((seq - first) * UInt64(n) / span))
+            var lo = 0, hi = n - 1  // the last start at or before seq
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if starts[mid] <= seq { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
         }
         var counts = [Int](repeating: 0, count: n)
         // A block may be counted from its summary only when it lies in one bucket.
-        try searcher.tally(query, summarizing: { bucket($0.firstSeq) == bucket($0.lastSeq) }) { hit, count, segment in
+        let stoppedAt = try searcher.tally(query, summarizing: { bucket($0.firstSeq) == bucket($0.lastSeq) }, stop: deadline(budget)) {
+            hit, count, segment in
             counts[bucket(max(hit.event.seq, segment.firstSeq))] += count
         }
-        let width = Double(span) / Double(n)
-        let list = counts.enumerated().map { i, c -> [String: Any] in
-            ["from": first + UInt64((Double(i) * width).rounded(.down)), "hits": c]
-        }
-        return ["query": q, "first_seq": first, "last_seq": last, "buckets": list]
+        let list = (0..<n).map { i -> [String: Any] in ["from": starts[i], "hits": counts[i]] }
+        var d: [String: Any] = ["query": q, "first_seq": first, "last_seq": last, "buckets": list, "complete": stoppedAt == nil]
+        if let stoppedAt { d["counted_before"] = stoppedAt }
+        return d
     }
 
     private func event(_ seq: UInt64) throws -> Event {

@@ -103,6 +103,40 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(backward == expected, "backward pages: \(backward.count) hits, \(expected.count) expected")
     }
 
+    func testOutOfTimePagesGoOnWhereTheyStoppedAndSkipNothing() throws {
+        let api = try api()
+        api.budget = 0  // one block an answer
+        let query = "hay kind:line"
+        let expected = try cliSeqs(query)
+        var found: [Int] = []
+        var after: UInt64?
+        var partial = 0
+        for _ in 0..<1000 {
+            let page = try api.search(query, after: after, before: nil, limit: 500)
+            found += seqs(page)
+            if page["partial"] as? Bool == true { partial += 1 }
+            guard page["more_after"] as? Bool == true, let next = page["next_after"] as? UInt64 else { break }
+            after = next
+        }
+        XCTAssertGreaterThan(partial, 0, "a page ran out of time")
+        XCTAssertTrue(found == expected, "\(found.count) hits paged, \(expected.count) expected")
+
+        var back: [Int] = []
+        var before = UInt64.max
+        for _ in 0..<1000 {
+            let page = try api.search(query, after: nil, before: before, limit: 500)
+            back = seqs(page) + back
+            guard page["more_before"] as? Bool == true, let next = page["next_before"] as? UInt64 else { break }
+            before = next
+        }
+        XCTAssertTrue(back == expected, "\(back.count) hits paged back, \(expected.count) expected")
+
+        let facets = try api.facets(query)
+        XCTAssertEqual(facets["complete"] as? Bool, false)
+        let countedBefore = try XCTUnwrap(facets["counted_before"] as? UInt64)
+        XCTAssertEqual(int(facets["total"]), expected.filter { $0 < Int(countedBefore) }.count)
+    }
+
     func testFacetsAndTimelineCountEveryHit() throws {
         let api = try api()
         let query = "hay kind:line"
@@ -121,10 +155,12 @@ final class ServeTests: XCTestCase {
             let timeline = try api.timeline(query, buckets: n)
             let buckets = try XCTUnwrap(timeline["buckets"] as? [[String: Any]])
             XCTAssertEqual(buckets.count, n)
-            let first = try XCTUnwrap(int(timeline["first_seq"])), last = try XCTUnwrap(int(timeline["last_seq"]))
+            let starts = buckets.compactMap { int($0["from"]) }
+            XCTAssertEqual(starts.first, int(timeline["first_seq"]))
+            XCTAssertEqual(starts, starts.sorted())
             // Each hit in the bucket its event number falls in, exactly.
             var want = [Int](repeating: 0, count: n)
-            for s in expected { want[min(n - 1, (s - first) * n / (last - first + 1))] += 1 }
+            for s in expected { want[try XCTUnwrap(starts.lastIndex { $0 <= s })] += 1 }
             XCTAssertEqual(buckets.map { int($0["hits"]) ?? -1 }, want, "\(n) buckets")
         }
     }
@@ -166,6 +202,10 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(try move("hit", from: hit, q: "var:label needle"), hits[i + 1])
         XCTAssertEqual(try move("rhit", from: hit, q: "var:label needle"), hits[i - 1])
         XCTAssertEqual(try move("first", from: hit), 1)
+        // Out of main, whose return is found by bisection: where `pode calls` says main ended.
+        let calls = try Harness.pode(["calls", "--trace", "t", "--json", "main"], in: dir)
+        let mainEnd = try XCTUnwrap(Harness.jsonLines(calls.stdout, type: "call").first?["end"] as? Int)
+        XCTAssertEqual(try move("out", from: hit, frame: 1), mainEnd)
     }
 
     func testHistoryComesInPages() throws {
@@ -192,6 +232,8 @@ final class ServeTests: XCTestCase {
         let module = try XCTUnwrap(int(roots.first?["frame"]))
         let top = try XCTUnwrap(try api.calls(under: UInt64(module), after: nil, limit: 50)["calls"] as? [[String: Any]])
         let main = try XCTUnwrap(top.first { $0["function"] as? String == "main" })
+        let cli = try Harness.pode(["calls", "--trace", "t", "--json", "main"], in: dir)
+        XCTAssertEqual(int(main["end"]), Harness.jsonLines(cli.stdout, type: "call").first?["end"] as? Int)
         XCTAssertEqual((main["returned"] as? [String: Any])?["value"] as? String, "1500")
 
         var steps = 0, failed: [String: Any]?

@@ -134,6 +134,11 @@ async function loadHits(paging) {
   $("hits-hint").hidden = page.hits.length > 0;
   if (!page.hits.length) $("hits-hint").textContent = "Nothing in this run matches the query.";
   list.replaceChildren(...page.hits.map(hitNode));
+  if (page.partial) {
+    // The server's time ran out before the page filled: say how far it looked.
+    const where = page.next_after !== undefined ? `up to #${page.next_after}` : `back to #${page.next_before}`;
+    list.append(el("li", { class: "hint partial" }, `Searched ${where} so far; the query reads many blocks. Use the arrows to search on.`));
+  }
   $("hits-earlier").disabled = !page.more_before;
   $("hits-later").disabled = !page.more_after;
   markCurrent();
@@ -153,7 +158,8 @@ async function loadFacets() {
   const q = state.q;
   const result = await attempt(() => api("facets", { q }));
   if (!result || q !== state.q) return;
-  $("hit-count").textContent = `(${result.total.toLocaleString()})`;
+  $("hit-count").textContent = result.complete ? `(${result.total.toLocaleString()})` : `(${result.total.toLocaleString()}+)`;
+  $("hit-count").title = result.complete ? "" : `counted up to event #${result.counted_before}; the rest would take too long`;
   const box = $("facets");
   box.replaceChildren();
   for (const name of ["file", "func", "var", "kind", "type", "thread", "process"]) {
@@ -185,10 +191,11 @@ async function loadTimeline() {
   const most = Math.max(1, ...result.buckets.map((b) => b.hits));
   strip.replaceChildren(...result.buckets.map((b, i) => {
     const next = i + 1 < result.buckets.length ? result.buckets[i + 1].from - 1 : result.last_seq;
+    const uncounted = !result.complete && b.from >= result.counted_before;
     return el("div", {
-      class: b.hits ? "bucket" : "bucket empty", "data-from": b.from,
+      class: uncounted ? "bucket uncounted" : b.hits ? "bucket" : "bucket empty", "data-from": b.from,
       style: `height: ${b.hits ? 4 + Math.round(26 * b.hits / most) : 2}px`,
-      title: `events #${b.from}–#${next}: ${b.hits} hits`,
+      title: uncounted ? `events #${b.from}–#${next}: not counted (too slow for this query)` : `events #${b.from}–#${next}: ${b.hits} hits`,
       onclick: () => b.hits && jumpToHitFrom(b.from),
     });
   }));
@@ -398,8 +405,8 @@ async function start() {
 }
 
 $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); runSearch(true); });
-$("hits-earlier").onclick = () => state.page && state.page.hits.length && loadHits({ before: state.page.hits[0].seq });
-$("hits-later").onclick = () => state.page && state.page.hits.length && loadHits({ after: state.page.hits[state.page.hits.length - 1].seq });
+$("hits-earlier").onclick = () => state.page && state.page.next_before !== undefined && loadHits({ before: state.page.next_before });
+$("hits-later").onclick = () => state.page && state.page.next_after !== undefined && loadHits({ after: state.page.next_after });
 for (const b of document.querySelectorAll(".tabs button")) b.onclick = () => showTab(b.dataset.tab, true);
 for (const b of document.querySelectorAll(".moves button")) b.onclick = () => move(b.dataset.move);
 $("trace").onchange = () => { state.trace = $("trace").value; state.at = null; state.variable = ""; writeURL(true); location.reload(); };
