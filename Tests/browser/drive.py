@@ -2,6 +2,7 @@
 """Drives headless Chromium through pode's info browser, as a user would, and reports the page.
 
 Usage: drive.py URL QUERY SCREENSHOT.png
+       drive.py URL - SCREENSHOT.png     (only load URL and take the screenshot, as for the README)
 
 Talks to Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe), so it
 needs nothing beyond Python's standard library. It loads URL, types QUERY into the search box
@@ -161,6 +162,10 @@ def main():
         browser.open(url)
         browser.wait_for("document.body && document.body.dataset.ready === '1'", "the page to load")
         print(json.dumps({"step": "loaded", **browser.evaluate(SNAPSHOT)}), flush=True)
+        if query == "-":
+            time.sleep(0.5)  # the facets and timeline arrive after the page is ready
+            browser.screenshot(shot)
+            return 0
 
         browser.click("#q")
         browser.type(query)
@@ -181,6 +186,14 @@ def main():
             print(json.dumps({"step": f"back{n}", **browser.evaluate(SNAPSHOT)}), flush=True)
 
         browser.screenshot(shot)
+
+        # The call tree: open the tab and unfold the first outermost call.
+        browser.click(".tabs button[data-tab=calls]")
+        browser.wait_for("document.querySelectorAll('#calls > li').length > 0", "the outermost calls")
+        browser.click("#calls > li > .toggle")
+        browser.wait_for("document.querySelectorAll('#calls > li > ul > li').length > 0", "the calls of the first call")
+        print(json.dumps({"step": "calls", "url": browser.evaluate("location.href"), "unfolded": browser.evaluate(
+            "[...document.querySelectorAll('#calls > li > ul > li > .fn')].map(e => e.textContent)")}), flush=True)
     except RuntimeError as e:
         print(f"drive.py: {e}", file=sys.stderr)
         return 1
