@@ -11,12 +11,16 @@ public struct Moment {
     public let locals: [UInt64: [LocalValue]]
     /// The call event of each frame on the stack (for its arguments), by activation.
     public let calls: [UInt64: Event]
+    /// The frame whose locals are shown (0 is the innermost).
+    public let selected: Int
 
     /// The moment at `event`, with the locals of every frame (`allFrames`) or of frame
-    /// `selected` (0 is the innermost).
+    /// `selected` (0 is the innermost; past the outermost frame, the outermost).
     public init(searcher: TraceSearcher, event: Event, allFrames: Bool, selected: Int = 0) throws {
         self.event = event
         stack = try searcher.stack(at: event)
+        let selected = min(max(0, selected), max(0, stack.count - 1))
+        self.selected = selected
         var locals: [UInt64: [LocalValue]] = [:]
         var calls: [UInt64: Event] = [:]
         for (i, f) in stack.enumerated() {

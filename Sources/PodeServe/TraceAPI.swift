@@ -197,15 +197,13 @@ public final class TraceAPI {
     /// innermost).
     public func moment(seq: UInt64, frame: Int) throws -> [String: Any] {
         let e = try event(seq)
-        let stackDepth = try searcher.stack(at: e).count
-        let selected = min(max(0, frame), max(0, stackDepth - 1))
-        let m = try Moment(searcher: searcher, event: e, allFrames: false, selected: selected)
+        let m = try Moment(searcher: searcher, event: e, allFrames: false, selected: frame)
         let file = definitions.codes[e.code]?.file ?? "?"
         let long = sources.lines(of: file).count > Self.maxSourceLines
         var d = JSONForm.moment(m, searcher: searcher, sources: sources, context: long ? Self.maxSourceLines / 2 : nil)
-        d["selected_frame"] = selected
-        if let f = m.stack.indices.contains(selected) ? m.stack[selected] : nil, let code = definitions.codes[f.code] {
-            d["selected"] = ["frame": f.activation, "function": code.qualname, "file": code.file, "line": f.line]
+        d["selected_frame"] = m.selected
+        if m.stack.indices.contains(m.selected), let code = definitions.codes[m.stack[m.selected].code] {
+            d["selected"] = ["frame": m.stack[m.selected].activation, "function": code.qualname, "file": code.file, "line": m.stack[m.selected].line]
         }
         return d
     }
@@ -218,7 +216,9 @@ public final class TraceAPI {
     /// `rout` (its call), `hit`/`rhit` (the next or previous hit of `q`), `first`/`last`.
     public func step(from seq: UInt64, move: String, frame: Int, query q: String?) throws -> [String: Any] {
         let navigator = Navigator(searcher: searcher, at: try event(seq))
-        for _ in 0..<max(0, frame) where try !navigator.select(outer: true) { break }
+        for _ in 0..<max(0, frame) {
+            guard try navigator.select(outer: true) else { break }
+        }
         let target: Event?
         switch move {
         case "step": target = try navigator.step(forward: true)

@@ -71,6 +71,25 @@ enum Harness {
         try run(pode, args, in: dir, stdin: stdin)
     }
 
+    /// Records `program`, saved as `name`, into trace `t` of a new temporary directory, and
+    /// returns the directory.
+    static func record(_ program: String, as name: String) throws -> String {
+        let dir = try tempDirectory()
+        try write(program, to: name, in: dir)
+        let rec = try pode(["record", "-o", "t", name], in: dir)
+        XCTAssertEqual(rec.status, 0, rec.stderr)
+        return dir
+    }
+
+    /// The directory of one recording that a test class's tests share (recording is the slow
+    /// part), made by the first test that asks.
+    static func sharedRecording(_ cache: inout String?, _ program: String, as name: String) throws -> String {
+        if let d = cache, FileManager.default.fileExists(atPath: d) { return d }
+        let dir = try record(program, as: name)
+        cache = dir
+        return dir
+    }
+
     static func write(_ text: String, to name: String, in dir: String) throws {
         try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
     }

@@ -40,17 +40,8 @@ final class ServeTests: XCTestCase {
     nonisolated(unsafe) static var recorded: String?
     var dir: String!
 
-    /// One recording shared by the tests.
     override func setUpWithError() throws {
-        if let d = Self.recorded, FileManager.default.fileExists(atPath: d) {
-            dir = d
-            return
-        }
-        dir = try Harness.tempDirectory()
-        try Harness.write(Self.program, to: "serve_me.py", in: dir)
-        let rec = try Harness.pode(["record", "-o", "t", "serve_me.py"], in: dir)
-        XCTAssertEqual(rec.status, 0, rec.stderr)
-        Self.recorded = dir
+        dir = try Harness.sharedRecording(&Self.recorded, Self.program, as: "serve_me.py")
     }
 
     override class func tearDown() {

@@ -64,17 +64,8 @@ final class TimeTravelTests: XCTestCase {
     nonisolated(unsafe) static var recorded: String?
     var dir: String!
 
-    /// One recording shared by the tests (recording is the slow part).
     override func setUpWithError() throws {
-        if let d = Self.recorded, FileManager.default.fileExists(atPath: d) {
-            dir = d
-            return
-        }
-        dir = try Harness.tempDirectory()
-        try Harness.write(Self.program, to: "tt.py", in: dir)
-        let rec = try Harness.pode(["record", "-o", "t", "tt.py"], in: dir)
-        XCTAssertEqual(rec.status, 0, rec.stderr)
-        Self.recorded = dir
+        dir = try Harness.sharedRecording(&Self.recorded, Self.program, as: "tt.py")
     }
 
     override class func tearDown() {
@@ -211,9 +202,7 @@ final class TimeTravelTests: XCTestCase {
     }
 
     func testPValueLooksIntoRecordedContainersAndObjects() throws {
-        let dir = try Harness.tempDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Harness.write("""
+        let dir = try Harness.record("""
         class Point:
             def __init__(self, x, y):
                 self.x = x
@@ -226,8 +215,8 @@ final class TimeTravelTests: XCTestCase {
 
         main()
 
-        """, to: "p.py", in: dir)
-        XCTAssertEqual(try Harness.pode(["record", "-o", "t", "p.py"], in: dir).status, 0)
+        """, as: "p.py")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try Harness.pode(["replay", "--trace", "t", "--first", "func:main kind:return"], in: dir,
                                  stdin: "p rows[0]['name']\np rows[0][\"tags\"][-1]\np p.y[1]\np p.z\np rows[5]\nq\n")
         XCTAssertTrue(r.stdout.contains("rows[0]['name'] = 'ada'"), r.stdout)
@@ -239,9 +228,7 @@ final class TimeTravelTests: XCTestCase {
 
     /// grep -C prints context events with '-' and '--' between groups, byte for byte.
     func testGrepContextTranscript() throws {
-        let dir = try Harness.tempDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Harness.write("""
+        let dir = try Harness.record("""
         def scan(words):
             found = []
             for w in words:
@@ -251,8 +238,8 @@ final class TimeTravelTests: XCTestCase {
 
         scan(['hay', 'needle', 'straw', 'hay', 'nest'])
 
-        """, to: "g.py", in: dir)
-        XCTAssertEqual(try Harness.pode(["record", "-o", "t", "g.py"], in: dir).status, 0)
+        """, as: "g.py")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try Harness.pode(["grep", "--trace", "t", "-C", "1", "w = 'ne"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         // A match is shown at the line that set the value (the for), context events at their own line.
