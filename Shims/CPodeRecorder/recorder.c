@@ -627,16 +627,16 @@ static Activation *current(ThreadRec *t, PyFrameObject *frame, CodeInfo *ci) {
     return a;
 }
 
-static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
-    (void)obj;
-    if (!recording) return 0;
-    if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN && what != PyTrace_EXCEPTION) return 0;
+// Records one event. `chained`: the program has a trace function of its own, which must still
+// see every line of every frame.
+static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chained) {
+    if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN && what != PyTrace_EXCEPTION) return;
     if (what == PyTrace_CALL) call_epoch++;
     PyCodeObject *code = frame->f_frame->f_code;
     CodeInfo *ci = code_info(code);
     if (!ci || !ci->in_scope) {
-        if (what == PyTrace_CALL) frame->f_trace_lines = 0;
-        return 0;
+        if (what == PyTrace_CALL && !chained) frame->f_trace_lines = 0;
+        return;
     }
     ThreadRec *t = thread_rec();
     if ((void *)t != last_thread) {
@@ -702,22 +702,107 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     }
     }
     if (PyErr_Occurred()) PyErr_Clear();
-    return 0;
 }
 
-// ---- threads started later ------------------------------------------------------------------
-// threading.settrace() installs this in each new Thread; it swaps itself for the C hook.
+// ---- the program's own trace functions --------------------------------------------------------
+// A program may trace itself (doctest, pdb.set_trace, coverage tools): sys.settrace and
+// threading.settrace are replaced so that its trace function runs after pode's hook, exactly as
+// Python would run it, while pode keeps recording. sys.gettrace and threading.gettrace answer
+// what the program set.
+static Py_tracefunc python_trampoline;  // CPython's own caller of Python-level trace functions
+static PyObject *marker_hook;           // threading._trace_hook while pode records: new threads call sys.settrace with it
+static PyObject *program_thread_hook;   // what the program passed to threading.settrace, or NULL
+
+static void install_trace(PyObject *f);
+
+// The C trace hook. `obj` is the program's own trace function, or NULL.
+static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    if (recording) record_event(frame, what, arg, obj != NULL);
+    if (!obj || !python_trampoline) return 0;
+    int rc = python_trampoline(obj, frame, what, arg);
+    if (rc < 0 && recording) {
+        // The program's trace function raised: Python drops it, and with it every hook; the
+        // exception goes on as without pode, and pode goes on recording.
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        install_trace(NULL);
+        PyErr_Restore(type, value, tb);
+    }
+    return rc;
+}
+
+// Sets this thread's trace function as sys.settrace(f) would, with pode's hook in front of it.
+static void install_trace(PyObject *f) {
+    if (f == marker_hook) f = program_thread_hook;  // a new Thread starting (threading's _bootstrap_inner)
+    if (f == Py_None) f = NULL;
+    if (recording) PyEval_SetTrace(trace, f);
+    else PyEval_SetTrace(f ? python_trampoline : NULL, f);
+}
+
+static PyObject *sys_settrace(PyObject *self, PyObject *f) {
+    (void)self;
+    install_trace(f);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *threading_settrace(PyObject *self, PyObject *f) {
+    (void)self;
+    Py_XSETREF(program_thread_hook, f == Py_None ? NULL : Py_NewRef(f));
+    Py_RETURN_NONE;
+}
+
+static PyObject *threading_gettrace(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    return Py_NewRef(program_thread_hook ? program_thread_hook : Py_None);
+}
+
+// Only ever called if a thread bypasses sys.settrace: it swaps itself for the C hook.
 static PyObject *thread_hook(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *frame = NULL, *event = NULL, *arg = NULL;
     if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg)) { PyErr_Clear(); Py_RETURN_NONE; }
-    PyEval_SetTrace(trace, NULL);
+    install_trace(marker_hook);
     if (PyFrame_Check(frame) && PyUnicode_Check(event) && PyUnicode_CompareWithASCIIString(event, "call") == 0)
-        trace(NULL, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
+        trace(program_thread_hook, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
     Py_RETURN_NONE;
 }
 
 static PyMethodDef thread_hook_def = {"_pode_thread_hook", thread_hook, METH_VARARGS, "pode: records this thread."};
+static PyMethodDef sys_settrace_def = {"settrace", sys_settrace, METH_O,
+    "settrace(function)\n--\n\nSet the global debug tracing function (pode records underneath it)."};
+static PyMethodDef threading_settrace_def = {"settrace", threading_settrace, METH_O,
+    "Set a trace function for all threads started from the threading module."};
+static PyMethodDef threading_gettrace_def = {"gettrace", threading_gettrace, METH_NOARGS,
+    "Get the trace function as set by threading.settrace()."};
+
+// Learns CPython's trampoline (by letting the real sys.settrace install it once), points
+// threading at pode's marker, and puts pode's sys.settrace, threading.settrace and
+// threading.gettrace in place. Returns -1 with an error set on failure.
+static int replace_settrace(void) {
+    marker_hook = PyCFunction_New(&thread_hook_def, NULL);
+    if (!marker_hook) return -1;
+    PyObject *real = PySys_GetObject("settrace");  // borrowed
+    PyObject *r = real ? PyObject_CallOneArg(real, marker_hook) : NULL;
+    if (!r) return -1;
+    Py_DECREF(r);
+    python_trampoline = PyThreadState_Get()->c_tracefunc;
+    PyEval_SetTrace(NULL, NULL);
+
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (!threading) return -1;
+    r = PyObject_CallMethod(threading, "settrace", "O", marker_hook);
+    int ok = r != NULL;
+    Py_XDECREF(r);
+    PyObject *f1 = ok ? PyCFunction_New(&sys_settrace_def, NULL) : NULL;
+    PyObject *f2 = f1 ? PyCFunction_New(&threading_settrace_def, NULL) : NULL;
+    PyObject *f3 = f2 ? PyCFunction_New(&threading_gettrace_def, NULL) : NULL;
+    ok = f3 && PySys_SetObject("settrace", f1) == 0 && PyObject_SetAttrString(threading, "settrace", f2) == 0 &&
+         PyObject_SetAttrString(threading, "gettrace", f3) == 0;
+    Py_XDECREF(f1); Py_XDECREF(f2); Py_XDECREF(f3);
+    Py_DECREF(threading);
+    return ok ? 0 : -1;
+}
 
 // ---- life cycle -----------------------------------------------------------------------------
 static void after_fork_child(void) {
@@ -834,15 +919,9 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
     }
 
     // Threads started through `threading` get the hook; so does this (the main) thread.
-    PyObject *hook = PyCFunction_New(&thread_hook_def, NULL);
-    PyObject *threading = hook ? PyImport_ImportModule("threading") : NULL;
-    PyObject *r = threading ? PyObject_CallMethod(threading, "settrace", "O", hook) : NULL;
-    Py_XDECREF(r);
-    Py_XDECREF(threading);
-    Py_XDECREF(hook);
-    if (!r) {
+    if (replace_settrace() != 0) {
         PyErr_Clear();
-        snprintf(err, err_len, "could not install the thread hook (threading.settrace failed)");
+        snprintf(err, err_len, "could not install the thread hook (sys.settrace or threading.settrace failed)");
         return -1;
     }
     recorder_pid = getpid();

@@ -149,13 +149,18 @@ static void render_str(Render *r, PyObject *o) {
     Py_ssize_t len = PyUnicode_GET_LENGTH(o);
     int kind = PyUnicode_KIND(o);
     const void *data = PyUnicode_DATA(o);
-    // Quote as repr does: single quotes unless the text has ' and no ".
+    // Quote as repr does: single quotes unless the text has ' and no ", in the whole text (the
+    // choice shows even when the rendering is cut).
     int has_single = 0, has_double = 0;
-    Py_ssize_t scan = len < (Py_ssize_t)r->limit ? len : (Py_ssize_t)r->limit;
-    for (Py_ssize_t i = 0; i < scan; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch == '\'') has_single = 1;
-        else if (ch == '"') has_double = 1;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        has_single = memchr(data, '\'', (size_t)len) != NULL;
+        has_double = has_single && memchr(data, '"', (size_t)len) != NULL;
+    } else {
+        for (Py_ssize_t i = 0; i < len && !(has_single && has_double); i++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            if (ch == '\'') has_single = 1;
+            else if (ch == '"') has_double = 1;
+        }
     }
     char quote = (has_single && !has_double) ? '"' : '\'';
     put(r, &quote, 1);
@@ -293,26 +298,22 @@ static void visit_attributes(PyObject *o, AttrVisitor visit, void *ctx) {
     PyTypeObject *t = Py_TYPE(o);
     if (t->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
         PyDictValues *values = *_PyObject_ValuesPointer(o);
-        if (values) {
-            PyDictKeysObject *keys = ((PyHeapTypeObject *)t)->ht_cached_keys;
-            if (!keys) return;
+        PyObject *dict = values ? NULL : *_PyObject_ManagedDictPointer(o);
+        PyDictKeysObject *keys = values ? ((PyHeapTypeObject *)t)->ht_cached_keys : NULL;
+        if (keys) {
             PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
             for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
                 PyObject *v = values->values[i];
                 if (v && entries[i].me_key && !visit(ctx, entries[i].me_key, NULL, v)) return;
             }
-            return;
-        }
-        PyObject *dict = *_PyObject_ManagedDictPointer(o);
-        if (dict && PyDict_Check(dict)) {
+        } else if (dict && PyDict_Check(dict)) {
             Py_ssize_t pos = 0;
             PyObject *k, *v;
             while (PyDict_Next(dict, &pos, &k, &v))
                 if (!visit(ctx, k, NULL, v)) return;
         }
-        return;
-    }
-    if (t->tp_dictoffset > 0) {
+        // A class with a managed dict may still inherit __slots__ members: on to those.
+    } else if (t->tp_dictoffset > 0) {
         PyObject *dict = *(PyObject **)((char *)o + t->tp_dictoffset);
         if (dict && PyDict_Check(dict)) {
             Py_ssize_t pos = 0;
@@ -539,11 +540,11 @@ static uint64_t fp(Fp *f, PyObject *o) {
     }
     if (t == &PyFloat_Type) { double d = PyFloat_AS_DOUBLE(o); uint64_t b; memcpy(&b, &d, 8); f->budget -= 3; return mix(3, b); }
     if (t == &PyUnicode_Type) {
-        Py_hash_t cached = ((PyASCIIObject *)o)->hash;
+        // From the text only: never from the cached hash, which appears once anything hashes
+        // the string and would make an unchanged string look changed.
         size_t n = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
         uint64_t h = mix(4, (uint64_t)PyUnicode_GET_LENGTH(o));
         f->budget -= PyUnicode_GET_LENGTH(o);
-        if (cached != -1) return mix(h, (uint64_t)cached);
         return mix(h, fp_bytes(PyUnicode_DATA(o), n));
     }
     if (t == &PyBytes_Type) {
@@ -580,6 +581,11 @@ static uint64_t fp(Fp *f, PyObject *o) {
         }
     } else if (PyByteArray_Check(o)) {
         h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o)));
+    } else if (PyUnicode_Check(o) || PyBytes_Check(o) || PyLong_Check(o) || PyFloat_Check(o)) {
+        // A subclass of a builtin scalar shows its value only, never its attributes: the value
+        // is fixed, so the object never shows a change.
+        if (PyUnicode_Check(o)) h = mix(h, fp_bytes(PyUnicode_DATA(o), (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o)));
+        else if (PyBytes_Check(o)) h = mix(h, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
     } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
         // "<Name object at 0x...>", or "Name(" and ")" for an exception
         f->budget -= (long)strlen(t->tp_name) + (PyExceptionInstance_Check(o) ? 2 : 16);

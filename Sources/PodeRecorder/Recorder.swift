@@ -133,10 +133,16 @@ final class RecordingSession: @unchecked Sendable {
     // MARK: indexer thread
 
     /// Indexes whole blocks while the program runs, so searches stay fast on long runs.
+    private var indexer: Result<BlockIndexer, Error>?
+
+    /// Opens the index before the program runs (see LowDescriptors); the indexer thread uses it.
+    func openIndex() {
+        indexer = Result { try BlockIndexer(traceDirectory: trace.path, reader: try LogReader(directory: trace.path)) }
+    }
+
     func runIndexer() {
         do {
-            let reader = try LogReader(directory: trace.path)
-            let indexer = try BlockIndexer(traceDirectory: trace.path, reader: reader)
+            guard let indexer = try indexer?.get() else { throw RecordError("the index was not opened") }
             while true {
                 state.lock()
                 if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
@@ -278,16 +284,21 @@ public enum Recorder {
         pythonArgs += options.arguments
 
         let trace = try createTraceDirectory(options.output, label: label)
-        let lock = try RawFile(path: trace.lockPath, flags: O_RDWR | O_CREAT)
-        guard lock.tryLock() else {
-            throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
+        // The files pode keeps open while the program runs take high descriptor numbers.
+        let session: RecordingSession = try LowDescriptors.keepFree {
+            let lock = try RawFile(path: trace.lockPath, flags: O_RDWR | O_CREAT)
+            guard lock.tryLock() else {
+                throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
+            }
+            let cwd = FileManager.default.currentDirectoryPath
+            let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: cwd, python: python, pid: getpid(), started: Date())
+            try trace.writeMetadata(metadata)
+            let writer = try LogWriter(directory: trace.path)
+            let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
+                                           scriptText: scriptText.map(Redaction.source), redact: options.redact)
+            session.openIndex()
+            return session
         }
-        let cwd = FileManager.default.currentDirectoryPath
-        let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: cwd, python: python, pid: getpid(), started: Date())
-        try trace.writeMetadata(metadata)
-        let writer = try LogWriter(directory: trace.path)
-        let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
-                                       scriptText: scriptText.map(Redaction.source), redact: options.redact)
         activeSession = session
 
         // Start the interpreter exactly as `python3.11 ARGS` would.
