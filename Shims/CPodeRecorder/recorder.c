@@ -9,8 +9,11 @@
 #include "pode_recorder.h"
 #include "opcode.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -804,6 +807,90 @@ static int replace_settrace(void) {
     return ok ? 0 : -1;
 }
 
+// ---- ends that skip the interpreter's finalization -------------------------------------------
+// SIGTERM and SIGHUP kill python3 at once (their default action), and os._exit skips atexit:
+// either would leave the last events in the ring. pode finishes the trace first, then ends the
+// process the same way.
+static int signal_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
+static PyObject *real_os_exit;
+
+static void finish_trace(void) {
+    pode_recorder_stop();
+    if (finalize_callback) finalize_callback();
+}
+
+// Async-signal-safe: hands the signal to the finisher thread and waits until the trace is done.
+static void on_fatal_signal(int sig) {
+    int saved = errno;
+    if (getpid() == recorder_pid && signal_pipe[1] >= 0) {
+        unsigned char b = (unsigned char)sig;
+        if (write(signal_pipe[1], &b, 1) == 1) {
+            char c;
+            while (read(ack_pipe[0], &c, 1) < 0 && errno == EINTR) {}
+        }
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);  // delivered when this handler returns: the process ends as python3's would
+    errno = saved;
+}
+
+static void *finisher(void *unused) {
+    (void)unused;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    unsigned char b;
+    while (read(signal_pipe[0], &b, 1) < 0 && errno == EINTR) {}
+    finish_trace();
+    char c = 1;
+    while (write(ack_pipe[1], &c, 1) < 0 && errno == EINTR) {}
+    return NULL;
+}
+
+// Installs the handler for signals whose default action ends the process, where python3 left
+// that default in place (not where the signal is ignored, as under nohup).
+static void catch_fatal_signals(void) {
+    if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return;
+    pthread_t t;
+    if (pthread_create(&t, NULL, finisher, NULL) != 0) return;
+    pthread_detach(t);
+    static const int sigs[] = {SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigfillset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static PyObject *os_exit(PyObject *self, PyObject *args) {
+    (void)self;
+    int status;
+    if (PyArg_ParseTuple(args, "i:_exit", &status) && getpid() == recorder_pid && recording) {
+        finish_trace();
+        if (exit_status_callback) exit_status_callback(status);
+    }
+    PyErr_Clear();
+    return PyObject_Call(real_os_exit, args, NULL);  // the real one: it ends the process (or raises as python3 would)
+}
+
+static PyMethodDef os_exit_def = {"_exit", os_exit, METH_VARARGS,
+    "Exit to the system with specified status, without normal exit processing."};
+
+static int replace_os_exit(void) {
+    PyObject *os = PyImport_ImportModule("os");
+    if (!os) return -1;
+    real_os_exit = PyObject_GetAttrString(os, "_exit");
+    PyObject *f = real_os_exit ? PyCFunction_New(&os_exit_def, NULL) : NULL;
+    int ok = f && PyObject_SetAttrString(os, "_exit", f) == 0;
+    Py_XDECREF(f);
+    Py_DECREF(os);
+    return ok ? 0 : -1;
+}
+
 // ---- life cycle -----------------------------------------------------------------------------
 static void after_fork_child(void) {
     // The writer thread does not exist in a forked child: never let it wait for one.
@@ -919,7 +1006,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
     }
 
     // Threads started through `threading` get the hook; so does this (the main) thread.
-    if (replace_settrace() != 0) {
+    if (replace_settrace() != 0 || replace_os_exit() != 0) {
         PyErr_Clear();
         snprintf(err, err_len, "could not install the thread hook (sys.settrace or threading.settrace failed)");
         return -1;
@@ -929,6 +1016,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
     Py_AtExit(at_finalize);
     on_exit(at_exit_status, NULL);
     recording = 1;
+    catch_fatal_signals();
     PyEval_SetTrace(trace, NULL);
     return 0;
 }

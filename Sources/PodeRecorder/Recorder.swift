@@ -51,7 +51,9 @@ final class RecordingSession: @unchecked Sendable {
     var metadata: TraceMetadata
     let writer: LogWriter
     let lock: RawFile
-    let scriptText: String?
+    /// Sources kept before the program ran, by the file name Python gives their code: the
+    /// script (which the program may delete or rewrite) and `-c` code ("<string>").
+    let presetSources: [String: String]
     /// Whether kept sources have their secrets replaced (see Redaction.source).
     let redact: Bool
     private var writerThread: pthread_t?
@@ -63,13 +65,13 @@ final class RecordingSession: @unchecked Sendable {
     private var finalized = false
     private var seenFiles = Set<String>()
 
-    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, scriptText: String?, redact: Bool) {
+    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, presetSources: [String: String], redact: Bool) {
         self.redact = redact
         self.trace = trace
         self.metadata = metadata
         self.writer = writer
         self.lock = lock
-        self.scriptText = scriptText
+        self.presetSources = presetSources
     }
 
     // MARK: writer thread
@@ -117,7 +119,8 @@ final class RecordingSession: @unchecked Sendable {
         for code in defs.codes.values where !seenFiles.contains(code.file) {
             seenFiles.insert(code.file)
             let text: String?
-            if code.file == "<string>" { text = scriptText }
+            if let preset = presetSources[code.file] { text = preset }
+            else if code.file.hasPrefix("<") { text = nil }
             else { text = (try? String(contentsOfFile: code.file, encoding: .utf8)).map { redact ? Redaction.source($0) : $0 } }
             guard let text else { continue }
             let name = "\(seenFiles.count).txt"
@@ -261,7 +264,7 @@ public enum Recorder {
         try Redaction.configure(enabled: options.redact, patterns: options.redactPatterns)
         var pythonArgs: [String]
         var label: String
-        var scriptText: String? = nil
+        var presetSources: [String: String] = [:]
         switch options.target {
         case .script(let path):
             var isDir: ObjCBool = false
@@ -273,13 +276,18 @@ public enum Recorder {
             }
             pythonArgs = [path]
             label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            // Kept now: the program may delete or rewrite its own script. Python names the
+            // script's code by the path joined to the working directory, as given.
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                presetSources[path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path] = text
+            }
         case .module(let name):
             pythonArgs = ["-m", name]
             label = name
         case .command(let code):
             pythonArgs = ["-c", code]
             label = "command"
-            scriptText = code
+            presetSources["<string>"] = code
         }
         pythonArgs += options.arguments
 
@@ -295,7 +303,8 @@ public enum Recorder {
             try trace.writeMetadata(metadata)
             let writer = try LogWriter(directory: trace.path)
             let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
-                                           scriptText: scriptText.map(Redaction.source), redact: options.redact)
+                                           presetSources: presetSources.mapValues { options.redact ? Redaction.source($0) : $0 },
+                                           redact: options.redact)
             session.openIndex()
             return session
         }
@@ -374,7 +383,7 @@ public enum Recorder {
     /// Creates the trace directory (owner-only): `-o DIR`, or ./.pode/LABEL-TIME.
     static func createTraceDirectory(_ output: String?, label: String) throws -> TraceDirectory {
         let fm = FileManager.default
-        let path: String
+        var path: String
         if let output {
             path = output
             if fm.fileExists(atPath: path) {
@@ -401,6 +410,8 @@ public enum Recorder {
             }
             path = candidate
         }
+        // Absolute, so that a program that changes directory does not move pode's files.
+        if !path.hasPrefix("/") { path = fm.currentDirectoryPath + "/" + path }
         do {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try fm.createDirectory(atPath: path + "/" + TraceFormat.sourcesDirectory, withIntermediateDirectories: true,

@@ -1,0 +1,190 @@
+import Foundation
+import XCTest
+
+/// Programs that end badly, trace themselves, move around or hold monstrous values: each behaves
+/// as under python3.11, and its trace holds every event up to its end and opens cleanly.
+final class MisbehavingTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws { dir = try Harness.tempDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Runs `program` unrecorded and recorded (extra pode options first); asserts the same
+    /// output and status, and that the trace opens. Returns the trace's directory name.
+    @discardableResult
+    func assertSame(_ program: String, options: [String] = [], stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try Harness.write(program, to: "p.py", in: dir)
+        let plain = try Harness.run(Harness.python, ["p.py"], in: dir, stdin: stdin)
+        try Harness.write(program, to: "p.py", in: dir)  // a program may delete itself
+        let recorded = try Harness.pode(["record", "-o", "t"] + options + ["p.py"], in: dir, stdin: stdin)
+        XCTAssertEqual(recorded.stdout, plain.stdout, "stdout", file: file, line: line)
+        XCTAssertEqual(recorded.stderr, plain.stderr, "stderr", file: file, line: line)
+        XCTAssertEqual(recorded.status, plain.status, "exit status", file: file, line: line)
+        let all = try Harness.pode(["search", "--trace", "t", "--count", "seq:1.."], in: dir)
+        XCTAssertEqual(all.status, 0, "the trace opens: \(all.stderr)", file: file, line: line)
+        return "t"
+    }
+
+    func count(_ query: String) throws -> String {
+        try Harness.pode(["search", "--trace", "t", "--count", query], in: dir).stdout
+    }
+
+    func testOsExitKeepsEveryEventAndItsStatus() throws {
+        try assertSame("""
+        import os, sys
+        for i in range(2000):
+            marker = f"step-{i}"
+        print("leaving", flush=True)
+        os._exit(3)
+        """)
+        XCTAssertEqual(try count("var:marker"), "2000\n", "no event is lost to os._exit")
+        XCTAssertTrue(try Harness.pode(["ls", "--root", "."], in: dir).stdout.contains("  3 "))
+    }
+
+    func testSIGTERMLosesNothingAndEndsTheProcessByTheSignal() throws {
+        let program = """
+        import os, time
+        for i in range(3000):
+            marker = f"beat-{i}"
+        open("ready", "w").close()
+        while True:
+            time.sleep(0.01)
+        """
+        try Harness.write(program, to: "w.py", in: dir)
+        for (executable, args) in [(Harness.python, ["w.py"]), (Harness.pode, ["record", "-o", "t", "w.py"])] {
+            try? FileManager.default.removeItem(atPath: dir + "/ready")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executable)
+            p.arguments = args
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: dir + "/ready") && Date() < deadline { usleep(10_000) }
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .uncaughtSignal, executable)
+            XCTAssertEqual(p.terminationStatus, SIGTERM, executable)
+        }
+        XCTAssertEqual(try count("var:marker"), "3000\n", "every event before the signal is kept")
+        XCTAssertTrue(try Harness.pode(["ls", "--root", "."], in: dir).stdout.contains("signal"))
+    }
+
+    func testRecursionErrorAndDeepStacks() throws {
+        try assertSame("""
+        import sys
+        def down(n):
+            return down(n + 1)
+        try:
+            down(0)
+        except RecursionError as e:
+            print("caught", type(e).__name__)
+        sys.setrecursionlimit(300)
+        down(0)
+        """)
+        XCTAssertNotEqual(try count("kind:exception type:RecursionError func:down"), "0\n")
+        XCTAssertEqual(try count("kind:exception type:RecursionError func:<module>"), "2\n", "caught once, then uncaught")
+    }
+
+    func testThreadsThatOutliveTheMainFunction() throws {
+        try assertSame("""
+        import threading, time
+        def late(name, pause):
+            time.sleep(pause)
+            finished = name + "-finished"
+            print(finished, flush=True)
+        def main():
+            threading.Thread(target=late, args=("worker", 0.2)).start()
+            threading.Thread(target=late, args=("daemon", 5), daemon=True).start()
+            print("main returns", flush=True)
+        main()
+        """)
+        XCTAssertEqual(try count("value:worker-finished"), "1\n", "a thread that outlives main is recorded to its end")
+        XCTAssertEqual(try count("value:daemon-finished"), "0\n", "a daemon thread dies with the process, as under python3")
+    }
+
+    func testChangingDirectoryAndDeletingItsOwnScript() throws {
+        try assertSame("""
+        import os, sys, tempfile
+        here = os.getcwd()
+        os.remove(sys.argv[0])
+        os.chdir(tempfile.gettempdir())
+        gone = os.path.exists(os.path.join(here, "p.py"))
+        print("script still there:", gone)
+        """)
+        XCTAssertEqual(try count("var:gone value:False"), "1\n")
+        let show = try Harness.pode(["show", "--trace", "t", "--first", "var:gone"], in: dir)
+        XCTAssertTrue(show.stdout.contains("os.remove(sys.argv[0])"), "the kept source still shows the deleted script: \(show.stdout)")
+    }
+
+    func testAProgramThatTracesItselfKeepsItsTracerAndIsStillRecorded() throws {
+        try assertSame("""
+        import sys, threading
+        seen = []
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "work":
+                seen.append(event)
+            return tracer
+        def work(n):
+            doubled = n * 2
+            return doubled
+        print(sys.gettrace(), threading.gettrace())
+        sys.settrace(tracer)
+        work(1)
+        sys.settrace(None)
+        threading.settrace(tracer)
+        t = threading.Thread(target=work, args=(2,))
+        t.start(); t.join()
+        print(sys.gettrace(), threading.gettrace() is tracer, seen)
+        def broken(frame, event, arg):
+            raise ValueError("tracer broke")
+        sys.settrace(broken)
+        try:
+            work(3)
+        except ValueError as e:
+            print("raised:", e, sys.gettrace())
+        work(4)
+        """)
+        XCTAssertEqual(try count("func:work kind:return"), "4\n", "work(1), work(2) in a thread and work(4) are recorded whole, work(3) up to its exception")
+        XCTAssertEqual(try count("func:work kind:call"), "4\n")
+    }
+
+    func testMonstrousValues() throws {
+        try assertSame("""
+        big = "x" * 10_000_000 + "needle-at-the-end"
+        nested = []
+        for _ in range(5000):
+            nested = [nested]
+        me = {}
+        me["me"] = me
+        raw = bytes(range(256)) + b"\\xff\\xfe"
+        lone = "a\\ud800b\\udfff"
+        done = (len(big), len(raw), len(lone))
+        print(done)
+        """)
+        XCTAssertEqual(try count("var:done"), "1\n")
+        let big = try Harness.pode(["search", "--trace", "t", "--json", "var:big"], in: dir)
+        let values = Harness.jsonLines(big.stdout, type: "match").flatMap { $0["values"] as? [[String: Any]] ?? [] }.filter { $0["name"] as? String == "big" }
+        XCTAssertEqual(values.first?["truncated"] as? Bool, true)
+        XCTAssertEqual(values.first?["full_length"] as? Int, 10_000_017)
+        let lone = try Harness.pode(["search", "--trace", "t", "--json", "var:lone"], in: dir)
+        XCTAssertTrue(lone.stdout.contains(#"'a\\ud800b\\udfff'"#), "lone surrogates are shown escaped, as repr shows them: \(lone.stdout)")
+        XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:me"], in: dir).stdout.contains("{'me': {...}}"))
+    }
+
+    func testReprsThatRaiseOrRecurseUnderReprFull() throws {
+        try assertSame("""
+        class Raises:
+            def __repr__(self):
+                raise RuntimeError("no repr for you")
+        class Recurses:
+            def __repr__(self):
+                return repr(self)
+        a = Raises()
+        b = Recurses()
+        print("made both")
+        """, options: ["--repr=full"])
+        XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:a"], in: dir).stdout.contains("<repr raised RuntimeError>"))
+        XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:b"], in: dir).stdout.contains("<repr raised RecursionError>"))
+    }
+}
