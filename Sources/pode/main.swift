@@ -13,14 +13,16 @@ func fail(_ message: String) -> Never {
 }
 
 /// Ends the program for an error ArgumentParser knows: help asked for (exit 0), else its message.
-func exitForParserError(_ error: Error) -> Never {
+@MainActor func exitForParserError(_ error: Error) -> Never {
     if Pode.exitCode(for: error) == .success {
         print(Pode.fullMessage(for: error))
         exit(0)
     }
-    let message = Pode.fullMessage(for: error)
-    FileHandle.standardError.write(Data(((message.isEmpty ? "pode: \(error)" : message) + "\n").utf8))
-    exit(2)
+    // One line, as every other pode error, pointing at the help of the command that was meant.
+    let message = Pode.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+    let names = Pode.configuration.subcommands.map { $0._commandName }
+    let sub = arguments.first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
+    fail((message.isEmpty ? "\(error)" : message.split(separator: "\n").joined(separator: " ")) + " (see 'pode\(sub) --help')")
 }
 
 var command: ParsableCommand
