@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -847,10 +848,29 @@ static void *finisher(void *unused) {
     return NULL;
 }
 
+int pode_high_fd_floor(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 64;
+    rlim_t half = limit.rlim_cur / 2;
+    return half < 16 ? 16 : half > 512 ? 512 : (int)half;
+}
+
+// Moves a descriptor pode keeps to pode_high_fd_floor() or above (see there).
+static int move_high(int fd) {
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, pode_high_fd_floor());
+    if (moved < 0) return fd;
+    close(fd);
+    return moved;
+}
+
 // Installs the handler for signals whose default action ends the process, where python3 left
 // that default in place (not where the signal is ignored, as under nohup).
 static void catch_fatal_signals(void) {
     if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return;
+    for (int i = 0; i < 2; i++) {
+        signal_pipe[i] = move_high(signal_pipe[i]);
+        ack_pipe[i] = move_high(ack_pipe[i]);
+    }
     pthread_t t;
     if (pthread_create(&t, NULL, finisher, NULL) != 0) return;
     pthread_detach(t);

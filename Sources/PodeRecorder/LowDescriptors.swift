@@ -1,3 +1,4 @@
+import CPodeRecorder
 import Foundation
 
 /// Keeps pode's own long-lived file descriptors out of the program's way.
@@ -7,13 +8,8 @@ import Foundation
 /// runs, every free descriptor below `floor` is held (on /dev/null), so whatever `body` opens
 /// lands at `floor` or above; then the low ones are given back.
 enum LowDescriptors {
-    /// Half the soft limit on open files, at most 512: high enough that programs rarely reach
-    /// it, low enough to leave room above.
-    static var floor: Int32 {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 64 }
-        return Int32(max(16, min(512, limit.rlim_cur / 2)))
-    }
+    /// See pode_high_fd_floor: half the soft limit on open files, at most 512.
+    static var floor: Int32 { pode_high_fd_floor() }
 
     static func keepFree<T>(_ body: () throws -> T) rethrows -> T {
         let floor = self.floor

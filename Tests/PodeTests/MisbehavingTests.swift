@@ -117,6 +117,16 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertTrue(show.stdout.contains("os.remove(sys.argv[0])"), "the kept source still shows the deleted script: \(show.stdout)")
     }
 
+    func testTheProgramsFilesAreNumberedAsUnderPython() throws {
+        try assertSame("""
+        import os, selectors, socket
+        first = os.open("p.py", os.O_RDONLY)
+        pair = socket.socketpair()
+        sel = selectors.DefaultSelector()
+        print(first, [s.fileno() for s in pair], sel.fileno())
+        """)
+    }
+
     func testAProgramThatTracesItselfKeepsItsTracerAndIsStillRecorded() throws {
         try assertSame("""
         import sys, threading

@@ -41,6 +41,11 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
 /// exit() itself; otherwise this returns the exit status python would have.
 int pode_python_run_main(void);
 
+/// The lowest descriptor number pode gives the files it keeps open while a program runs: half
+/// the soft open-file limit, at most 512, so that the program's own files are numbered as under
+/// python3 (its first file is 3).
+int pode_high_fd_floor(void);
+
 /// Called once when the interpreter finalizes (Py_AtExit) after recording has stopped and the
 /// ring is closed, and once with the process exit status (on_exit). Either may block.
 void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_status)(int status));
