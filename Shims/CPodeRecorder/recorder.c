@@ -719,9 +719,18 @@ static PyObject *program_thread_hook;   // what the program passed to threading.
 
 static void install_trace(PyObject *f);
 
+static _Thread_local int in_hook;            // this thread is inside pode's recording (and may hold the ring's lock)
+static volatile sig_atomic_t deferred_signal;  // a fatal signal that arrived there: handled as the hook returns
+static void finish_then_die(int sig);
+
 // The C trace hook. `obj` is the program's own trace function, or NULL.
 static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
-    if (recording) record_event(frame, what, arg, obj != NULL);
+    if (recording) {
+        in_hook = 1;
+        record_event(frame, what, arg, obj != NULL);
+        in_hook = 0;
+        if (deferred_signal) finish_then_die(deferred_signal);
+    }
     if (!obj || !python_trampoline) return 0;
     int rc = python_trampoline(obj, frame, what, arg);
     if (rc < 0 && recording) {
@@ -820,9 +829,10 @@ static void finish_trace(void) {
     if (finalize_callback) finalize_callback();
 }
 
-// Async-signal-safe: hands the signal to the finisher thread and waits until the trace is done.
-static void on_fatal_signal(int sig) {
-    int saved = errno;
+
+// Async-signal-safe: hands the signal to the finisher thread, waits until the trace is done,
+// then ends the process by the signal's default action.
+static void finish_then_die(int sig) {
     if (getpid() == recorder_pid && signal_pipe[1] >= 0) {
         unsigned char b = (unsigned char)sig;
         if (write(signal_pipe[1], &b, 1) == 1) {
@@ -831,7 +841,13 @@ static void on_fatal_signal(int sig) {
         }
     }
     signal(sig, SIG_DFL);
-    raise(sig);  // delivered when this handler returns: the process ends as python3's would
+    raise(sig);  // delivered at once, or as the handler returns: the process ends as python3's would
+}
+
+static void on_fatal_signal(int sig) {
+    int saved = errno;
+    if (in_hook) deferred_signal = sig;  // the ring may be mid-update on this thread
+    else finish_then_die(sig);
     errno = saved;
 }
 
@@ -886,18 +902,19 @@ static void catch_fatal_signals(void) {
     }
 }
 
-static PyObject *os_exit(PyObject *self, PyObject *args) {
+static PyObject *os_exit(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
+    static char *names[] = {"status", NULL};
     int status;
-    if (PyArg_ParseTuple(args, "i:_exit", &status) && getpid() == recorder_pid && recording) {
+    if (PyArg_ParseTupleAndKeywords(args, kwargs, "i:_exit", names, &status) && getpid() == recorder_pid && recording) {
         finish_trace();
         if (exit_status_callback) exit_status_callback(status);
     }
     PyErr_Clear();
-    return PyObject_Call(real_os_exit, args, NULL);  // the real one: it ends the process (or raises as python3 would)
+    return PyObject_Call(real_os_exit, args, kwargs);  // the real one: it ends the process (or raises as python3 would)
 }
 
-static PyMethodDef os_exit_def = {"_exit", os_exit, METH_VARARGS,
+static PyMethodDef os_exit_def = {"_exit", (PyCFunction)(void (*)(void))os_exit, METH_VARARGS | METH_KEYWORDS,
     "Exit to the system with specified status, without normal exit processing."};
 
 static int replace_os_exit(void) {
