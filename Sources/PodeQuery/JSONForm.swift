@@ -8,7 +8,10 @@ public enum JSONForm {
     public static func value(_ v: RecordedValue, definitions: Definitions) -> [String: Any] {
         var d: [String: Any] = ["name": definitions.valueName(v.name), "value": v.text]
         if !v.flags.contains(.deleted) { d["type"] = definitions.typeName(v.type) }
-        if v.flags.contains(.truncated) { d["truncated"] = true; d["full_length"] = v.fullLength }
+        if v.flags.contains(.truncated) {
+            d["truncated"] = true
+            if v.fullLength > 0 { d["full_length"] = v.fullLength }  // unknown for other objects
+        }
         if v.flags.contains(.deleted) { d["deleted"] = true }
         if v.flags.contains(.rebound) { d["rebound"] = true }
         if v.flags.contains(.mutated) { d["mutated"] = true }

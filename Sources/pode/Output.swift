@@ -65,7 +65,8 @@ final class Output {
         let name = definitions.valueName(v.name)
         if v.flags.contains(.deleted) { return "\(paint(name, "33")) deleted" }
         var text = "\(paint(name, "33")) = \(v.text)"
-        if v.flags.contains(.truncated) { text += " …(\(v.fullLength) \(Self.unit(of: definitions.typeName(v.type))))" }
+        // An object's true length is not known (its attributes are not counted): only "…".
+        if v.flags.contains(.truncated) { text += v.fullLength > 0 ? " …(\(v.fullLength) \(Self.unit(of: definitions.typeName(v.type))))" : " …" }
         return text
     }
 

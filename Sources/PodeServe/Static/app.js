@@ -93,7 +93,7 @@ function shortPath(file) {
 
 function valueText(v) {
   if (v.deleted) return "deleted";
-  return v.value + (v.truncated ? `…(${v.full_length})` : "");
+  return v.value + (v.truncated ? (v.full_length ? `…(${v.full_length})` : "…") : "");
 }
 
 /// `name = value, …`, the matched values marked.
