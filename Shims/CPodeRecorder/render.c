@@ -503,17 +503,28 @@ typedef struct Fp { long budget; int shared; PyObject *stack[MAX_DEPTH]; int dep
 
 static uint64_t fp(Fp *f, PyObject *o);
 
-static uint64_t fp_bytes(const unsigned char *s, size_t n) {
+// Every byte a rendering can show (the first `visible`), word by word, then a sample of the
+// rest; the length is always in. A change the rendering could show is never missed.
+static uint64_t fp_bytes(const unsigned char *s, size_t n, size_t visible) {
     uint64_t h = mix(0x51ed27, n);
-    if (n <= 64) {
-        for (size_t i = 0; i < n; i++) h = mix(h, s[i]);
-        return h;
-    }
+    size_t full = n < visible ? n : visible, i = 0;
     uint64_t w;
-    for (size_t i = 0; i < 4; i++) { memcpy(&w, s + i * 8, 8); h = mix(h, w); }
-    for (size_t i = 0; i < 4; i++) { memcpy(&w, s + n - 32 + i * 8, 8); h = mix(h, w); }
-    memcpy(&w, s + n / 2, 8);
-    return mix(h, w);
+    for (; i + 8 <= full; i += 8) { memcpy(&w, s + i, 8); h = mix(h, w); }
+    for (; i < full; i++) h = mix(h, s[i]);
+    if (n - full >= 16) {
+        memcpy(&w, s + full + (n - full) / 2 - 8, 8);
+        h = mix(h, w);
+        memcpy(&w, s + n - 8, 8);
+        h = mix(h, w);
+    } else {
+        for (; i < n; i++) h = mix(h, s[i]);
+    }
+    return h;
+}
+
+// How many bytes of a text of `width`-byte characters the rest of the budget can show.
+static inline size_t visible_bytes(const Fp *f, size_t width) {
+    return (size_t)(f->budget > 0 ? f->budget : 0) * width + 8;
 }
 
 static int fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *value) {
@@ -543,13 +554,14 @@ static uint64_t fp(Fp *f, PyObject *o) {
         // From the text only: never from the cached hash, which appears once anything hashes
         // the string and would make an unchanged string look changed.
         size_t n = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
-        uint64_t h = mix(4, (uint64_t)PyUnicode_GET_LENGTH(o));
+        uint64_t h = mix(mix(4, (uint64_t)PyUnicode_GET_LENGTH(o)), fp_bytes(PyUnicode_DATA(o), n, visible_bytes(f, (size_t)PyUnicode_KIND(o))));
         f->budget -= PyUnicode_GET_LENGTH(o);
-        return mix(h, fp_bytes(PyUnicode_DATA(o), n));
+        return h;
     }
     if (t == &PyBytes_Type) {
+        uint64_t h = mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), visible_bytes(f, 1)));
         f->budget -= PyBytes_GET_SIZE(o) + 1;
-        return mix(5, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
+        return h;
     }
     if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
         return mix(6, (uint64_t)(uintptr_t)o);
@@ -580,12 +592,14 @@ static uint64_t fp(Fp *f, PyObject *o) {
             if (k && k != _PySet_Dummy) { f->budget--; h = mix(h, (uint64_t)so->table[i].hash); }
         }
     } else if (PyByteArray_Check(o)) {
-        h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o)));
+        h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o), visible_bytes(f, 1)));
     } else if (PyUnicode_Check(o) || PyBytes_Check(o) || PyLong_Check(o) || PyFloat_Check(o)) {
         // A subclass of a builtin scalar shows its value only, never its attributes: the value
         // is fixed, so the object never shows a change.
-        if (PyUnicode_Check(o)) h = mix(h, fp_bytes(PyUnicode_DATA(o), (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o)));
-        else if (PyBytes_Check(o)) h = mix(h, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o)));
+        if (PyUnicode_Check(o))
+            h = mix(h, fp_bytes(PyUnicode_DATA(o), (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o), visible_bytes(f, (size_t)PyUnicode_KIND(o))));
+        else if (PyBytes_Check(o))
+            h = mix(h, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), visible_bytes(f, 1)));
     } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
         // "<Name object at 0x...>", or "Name(" and ")" for an exception
         f->budget -= (long)strlen(t->tp_name) + (PyExceptionInstance_Check(o) ? 2 : 16);

@@ -73,6 +73,13 @@ def strings():
     by = bytes(range(40))
     ba = bytearray(b"abc")
     ba.extend(b"def")
+    # Longer than a word-sampled fingerprint sees whole: a change anywhere shown must show.
+    s = "a" * 100
+    s = "a" * 40 + "b" + "a" * 59
+    by = b"x" * 100
+    by = b"x" * 40 + b"y" + b"x" * 59
+    ba = bytearray(100)
+    ba[40] = 1
     return s, by, ba
 
 
