@@ -942,9 +942,7 @@ void pode_recorder_stop(void) {
 }
 
 static void at_finalize(void) {
-    if (getpid() != recorder_pid) return;
-    pode_recorder_stop();
-    if (finalize_callback) finalize_callback();
+    if (getpid() == recorder_pid) finish_trace();
 }
 
 static void at_exit_status(int status, void *arg) {

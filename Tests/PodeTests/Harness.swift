@@ -90,6 +90,38 @@ enum Harness {
         return dir
     }
 
+    /// Runs `program` (saved as p.py) with python3.11 and under `pode record OPTIONS p.py ARGS`,
+    /// and asserts the same stdout, stderr and exit status. The script is written again before
+    /// the recorded run, as a program may delete itself.
+    static func assertBehavesAsPython(_ program: String, podeOptions: [String] = [], args: [String] = [], stdin: String? = nil,
+                                      in dir: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try write(program, to: "p.py", in: dir)
+        let plain = try run(python, ["p.py"] + args, in: dir, stdin: stdin)
+        try write(program, to: "p.py", in: dir)
+        let recorded = try pode(["record"] + podeOptions + ["p.py"] + args, in: dir, stdin: stdin)
+        XCTAssertEqual(recorded.stdout, plain.stdout, "stdout", file: file, line: line)
+        XCTAssertEqual(recorded.stderr, plain.stderr, "stderr", file: file, line: line)
+        XCTAssertEqual(recorded.status, plain.status, "exit status", file: file, line: line)
+    }
+
+    /// Starts a program that announces itself by creating the file `ready` in `dir` (removed
+    /// first), and returns once it has.
+    static func startUntilReady(_ executable: String, _ args: [String], in dir: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws -> Process {
+        try? FileManager.default.removeItem(atPath: dir + "/ready")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: dir + "/ready") && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ready"), "the program never got ready", file: file, line: line)
+        return p
+    }
+
     static func write(_ text: String, to name: String, in dir: String) throws {
         try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
     }

@@ -19,17 +19,7 @@ final class LifecycleTests: XCTestCase {
     """
 
     func start(_ executable: String, _ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: dir + "/ready") && Date() < deadline { usleep(20_000) }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ready"), "the program never got ready")
-        return p
+        try Harness.startUntilReady(executable, args, in: dir)
     }
 
     func testSearchWhileRunningThenAfterSIGKILL() throws {
@@ -57,7 +47,6 @@ final class LifecycleTests: XCTestCase {
         let plain = try start(Harness.python, ["w.py"])
         kill(plain.processIdentifier, SIGINT)
         plain.waitUntilExit()
-        try FileManager.default.removeItem(atPath: dir + "/ready")
         let recorded = try start(Harness.pode, ["record", "-o", "t", "w.py"])
         kill(recorded.processIdentifier, SIGINT)
         recorded.waitUntilExit()

@@ -13,13 +13,7 @@ final class MisbehavingTests: XCTestCase {
     /// output and status, and that the trace opens. Returns the trace's directory name.
     @discardableResult
     func assertSame(_ program: String, options: [String] = [], stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        try Harness.write(program, to: "p.py", in: dir)
-        let plain = try Harness.run(Harness.python, ["p.py"], in: dir, stdin: stdin)
-        try Harness.write(program, to: "p.py", in: dir)  // a program may delete itself
-        let recorded = try Harness.pode(["record", "-o", "t"] + options + ["p.py"], in: dir, stdin: stdin)
-        XCTAssertEqual(recorded.stdout, plain.stdout, "stdout", file: file, line: line)
-        XCTAssertEqual(recorded.stderr, plain.stderr, "stderr", file: file, line: line)
-        XCTAssertEqual(recorded.status, plain.status, "exit status", file: file, line: line)
+        try Harness.assertBehavesAsPython(program, podeOptions: ["-o", "t"] + options, stdin: stdin, in: dir, file: file, line: line)
         let all = try Harness.pode(["search", "--trace", "t", "--count", "seq:1.."], in: dir)
         XCTAssertEqual(all.status, 0, "the trace opens: \(all.stderr)", file: file, line: line)
         return "t"
@@ -52,15 +46,7 @@ final class MisbehavingTests: XCTestCase {
         """
         try Harness.write(program, to: "w.py", in: dir)
         for (executable, args) in [(Harness.python, ["w.py"]), (Harness.pode, ["record", "-o", "t", "w.py"])] {
-            try? FileManager.default.removeItem(atPath: dir + "/ready")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = args
-            p.currentDirectoryURL = URL(fileURLWithPath: dir)
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: dir + "/ready") && Date() < deadline { usleep(10_000) }
+            let p = try Harness.startUntilReady(executable, args, in: dir)
             kill(p.processIdentifier, SIGTERM)
             p.waitUntilExit()
             XCTAssertEqual(p.terminationReason, .uncaughtSignal, executable)

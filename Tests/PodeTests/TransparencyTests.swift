@@ -9,12 +9,7 @@ final class TransparencyTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     func assertSame(_ program: String, args: [String] = [], stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
-        try Harness.write(program, to: "p.py", in: dir)
-        let plain = try Harness.run(Harness.python, ["p.py"] + args, in: dir, stdin: stdin)
-        let recorded = try Harness.pode(["record", "p.py"] + args, in: dir, stdin: stdin)
-        XCTAssertEqual(recorded.stdout, plain.stdout, "stdout", file: file, line: line)
-        XCTAssertEqual(recorded.stderr, plain.stderr, "stderr", file: file, line: line)
-        XCTAssertEqual(recorded.status, plain.status, "exit status", file: file, line: line)
+        try Harness.assertBehavesAsPython(program, args: args, stdin: stdin, in: dir, file: file, line: line)
     }
 
     func testUncaughtExceptionTraceback() throws {
