@@ -3,6 +3,8 @@
 
 #include <xapian.h>
 #include <cctype>
+#include <csetjmp>
+#include <csignal>
 
 #include <cstdlib>
 #include <cstring>
@@ -27,10 +29,59 @@ void clear_error(CXapianError *err) {
     err->message[0] = 0;
 }
 
-// Runs `body`, turning any exception into `err`; returns `fallback` after an exception.
+// Reading a damaged index can crash inside Xapian itself (1.4.22 dereferences bad pointers read
+// from a corrupt version file, say) before any exception is thrown. While a reading call runs,
+// SIGSEGV and SIGBUS jump back to it instead, and it fails with DatabaseCorruptError: the
+// handle is then poisoned (never used or freed again) and pode reads the event log instead.
+thread_local sigjmp_buf *crash_jump = nullptr;
+struct sigaction previous_segv, previous_bus;
+
+void on_crash(int sig, siginfo_t *, void *) {
+    if (crash_jump) siglongjmp(*crash_jump, sig);
+    // Not inside a guarded read: let the previous handler (or the default) take it.
+    sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, nullptr);
+}
+
+void install_crash_guard() {
+    static bool installed = false;
+    if (installed) return;
+    installed = true;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &previous_segv);
+    sigaction(SIGBUS, &sa, &previous_bus);
+}
+
+const char *const kCrashedMessage =
+    "Xapian crashed reading the index: it is damaged (pode index --rebuild remakes it from the event log)";
+
+// Runs `body`, turning any exception into `err`; returns `fallback` after an exception. When
+// `poisoned` is given, a crash inside `body` (see on_crash) sets it and fails the call.
 template <typename T, typename F>
-T guarded(CXapianError *err, T fallback, F body) {
+T guarded(CXapianError *err, T fallback, F body, bool *poisoned = nullptr) {
     clear_error(err);
+    if (poisoned && *poisoned) {
+        set_error(err, "DatabaseCorruptError", kCrashedMessage);
+        return fallback;
+    }
+    sigjmp_buf jump;
+    sigjmp_buf *outer = crash_jump;
+    if (poisoned) {
+        if (sigsetjmp(jump, 1) != 0) {
+            crash_jump = outer;
+            *poisoned = true;
+            set_error(err, "DatabaseCorruptError", kCrashedMessage);
+            return fallback;
+        }
+        crash_jump = &jump;
+    }
+    struct Restore {
+        sigjmp_buf *outer;
+        ~Restore() { crash_jump = outer; }
+    } restore{outer};
     try {
         return body();
     } catch (const Xapian::Error &e) {
@@ -273,7 +324,10 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
 }  // namespace
 
 struct CXapianWritableDatabase { std::unique_ptr<Xapian::WritableDatabase> db; };
-struct CXapianDatabase { Xapian::Database db; };
+struct CXapianDatabase {
+    Xapian::Database db;
+    bool poisoned = false;  // Xapian crashed reading it: never touched again
+};
 struct CXapianDocument {
     Xapian::Document doc;
     std::string data_cache, value_cache;
@@ -401,32 +455,30 @@ size_t cxapian_sortable_serialise(double value, char out[9]) {
 }
 
 CXapianDatabase *cxapian_db_open(const char *path, CXapianError *err) {
-    return guarded<CXapianDatabase *>(err, nullptr, [&] {
-        auto h = new CXapianDatabase;
-        try {
-            h->db = Xapian::Database(path);
-        } catch (...) {
-            delete h;
-            throw;
-        }
+    install_crash_guard();
+    auto h = new CXapianDatabase;
+    auto opened = guarded<CXapianDatabase *>(err, nullptr, [&] {
+        h->db = Xapian::Database(path);
         return h;
-    });
+    }, &h->poisoned);
+    if (!opened && !h->poisoned) delete h;  // a poisoned handle is leaked: its state is unknown
+    return opened;
 }
 
 void cxapian_db_add(CXapianDatabase *db, const char *path, CXapianError *err) {
-    guarded_void(err, [&] { db->db.add_database(Xapian::Database(path)); });
+    guarded<int>(err, 0, [&] { db->db.add_database(Xapian::Database(path)); return 0; }, &db->poisoned);
 }
 
 void cxapian_db_reopen(CXapianDatabase *db, CXapianError *err) {
-    guarded_void(err, [&] { db->db.reopen(); });
+    guarded<int>(err, 0, [&] { db->db.reopen(); return 0; }, &db->poisoned);
 }
 
 uint32_t cxapian_db_doc_count(CXapianDatabase *db, CXapianError *err) {
-    return guarded<uint32_t>(err, 0, [&] { return db->db.get_doccount(); });
+    return guarded<uint32_t>(err, 0, [&] { return db->db.get_doccount(); }, &db->poisoned);
 }
 
 uint32_t cxapian_db_last_docid(CXapianDatabase *db, CXapianError *err) {
-    return guarded<uint32_t>(err, 0, [&] { return db->db.get_lastdocid(); });
+    return guarded<uint32_t>(err, 0, [&] { return db->db.get_lastdocid(); }, &db->poisoned);
 }
 
 char *cxapian_db_metadata(CXapianDatabase *db, const char *key, size_t *len, CXapianError *err) {
@@ -440,7 +492,7 @@ char *cxapian_db_metadata(CXapianDatabase *db, const char *key, size_t *len, CXa
         out[v.size()] = 0;
         *len = v.size();
         return out;
-    });
+    }, &db->poisoned);
 }
 
 CXapianDocument *cxapian_db_document(CXapianDatabase *db, uint32_t docid, CXapianError *err) {
@@ -454,10 +506,11 @@ CXapianDocument *cxapian_db_document(CXapianDatabase *db, uint32_t docid, CXapia
             throw;
         }
         return h;
-    });
+    }, &db->poisoned);
 }
 
 void cxapian_db_close(CXapianDatabase *db) {
+    if (db && db->poisoned) return;  // leaked on purpose: Xapian crashed inside it
     try {
         if (db) db->db.close();
         delete db;
@@ -557,13 +610,13 @@ CXapianMatches *cxapian_search(CXapianDatabase *db, const CXapianQuery *q, uint3
                                CXapianError *err) {
     return guarded<CXapianMatches *>(err, nullptr, [&] {
         return run(db->db, q->block_query, first, max_items, descending, sort_slot, spy_slots, spy_count);
-    });
+    }, &db->poisoned);
 }
 
 CXapianMatches *cxapian_search_term(CXapianDatabase *db, const char *term, size_t len, CXapianError *err) {
     return guarded<CXapianMatches *>(err, nullptr, [&] {
         return run(db->db, Xapian::Query(std::string(term, len)), 0, db->db.get_doccount() + 1, 0, -1, nullptr, 0);
-    });
+    }, &db->poisoned);
 }
 
 void cxapian_matches_free(CXapianMatches *m) {

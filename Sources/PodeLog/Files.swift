@@ -81,6 +81,9 @@ public final class RawFile {
         return Int(st.st_size)
     }
 
+    /// Cuts the file to `length` bytes (best effort: used to drop a half-written frame).
+    public func truncate(to length: Int) { _ = ftruncate(fd, off_t(length)) }
+
     /// Takes an exclusive advisory lock without waiting; false when another process holds it.
     public func tryLock() -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
 

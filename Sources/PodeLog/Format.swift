@@ -11,6 +11,10 @@ public enum TraceFormat {
     public static let summariesFile = "summaries.bin"
     public static let sourcesDirectory = "sources"
     public static let lockFile = "writer.lock"
+    /// Space the recorder sets aside at the start and frees at the end, so that the last
+    /// trace.json can still be written when the program filled the disk.
+    public static let reserveFile = "reserved-space"
+    public static let reserveBytes = 256 << 10
 
     /// Every log file starts with these 8 bytes, then the format version (UInt32 LE) and 4 zero bytes.
     static let fileMagic: [UInt8] = Array("PODELOG\u{0}".utf8)

@@ -41,7 +41,14 @@ public final class LogWriter {
         scratch.appendLE(baseTime)
         scratch.appendLE(podeChecksum(payload))
         scratch.append(contentsOf: payload)
-        try events.write(scratch)
+        do {
+            try events.write(scratch)
+        } catch {
+            // A full disk, say: the log keeps ending with a whole frame, and the space a
+            // partly written one took is given back.
+            events.truncate(to: eventsEnd)
+            throw error
+        }
         eventsEnd += scratch.count
     }
 

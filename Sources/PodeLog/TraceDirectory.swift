@@ -20,6 +20,9 @@ public struct TraceMetadata: Codable, Sendable {
     public var state: String
     /// File path -> file in sources/ holding its text as it was when first run.
     public var sources: [String: String]
+    /// Why recording stopped before the program ended (a full disk, say); nil when it did not.
+    /// The events before that are all in the trace.
+    public var recordingStopped: String?
 
     public init(arguments: [String], workingDirectory: String, python: String, pid: Int32, started: Date) {
         format = TraceFormat.version
@@ -43,6 +46,7 @@ public struct TraceDirectory: Sendable {
     public var indexPath: String { path + "/" + TraceFormat.indexDirectory }
     public var lockPath: String { path + "/" + TraceFormat.lockFile }
     public var sourcesPath: String { path + "/" + TraceFormat.sourcesDirectory }
+    public var reservePath: String { path + "/" + TraceFormat.reserveFile }
 
     /// Whether `path` looks like a trace (has trace.json and events.log).
     public var isTrace: Bool {

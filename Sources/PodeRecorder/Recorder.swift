@@ -62,6 +62,7 @@ final class RecordingSession: @unchecked Sendable {
     private var writerDone = false
     private var indexerDone = false
     private var indexedEvents: UInt64 = 0
+    private var indexerError: String?
     private var finalized = false
     private var seenFiles = Set<String>()
 
@@ -79,10 +80,11 @@ final class RecordingSession: @unchecked Sendable {
     /// Drains the recorder's ring to events.log until recording stops.
     func runWriter() {
         var view = PodeRingView()
+        var failed = false
         while true {
             let r = pode_ring_next(&view, 20)
             if r < 0 { break }
-            if r == 0 { continue }
+            if r == 0 || failed { continue }  // after a failed write, nothing more: no gaps
             do {
                 var defsLength = 0
                 if let defs = pode_definitions_take(&defsLength), defsLength > 0 {
@@ -93,6 +95,11 @@ final class RecordingSession: @unchecked Sendable {
                 try writer.appendFrame(UnsafeRawBufferPointer(start: view.data, count: Int(view.length)),
                                        baseSeq: view.base_seq, baseTime: view.base_time_ns)
             } catch {
+                // The program goes on unrecorded; everything written so far stays readable.
+                failed = true
+                state.lock()
+                metadata.recordingStopped = "\(error)"
+                state.unlock()
                 reportOnce("pode: recording stopped: \(error)")
                 pode_recorder_stop()
             }
@@ -160,7 +167,11 @@ final class RecordingSession: @unchecked Sendable {
             }
             try indexer.close()
         } catch {
-            reportOnce("pode: indexing stopped: \(error) (the event log is intact; searches scan what is not indexed)")
+            // Said at the end, unless the writer had a worse problem to report (a full disk
+            // usually stops both): one line either way.
+            state.lock()
+            indexerError = "pode: indexing stopped: \(error) (the event log is intact; searches read what is not indexed, and 'pode index' finishes the index)"
+            state.unlock()
         }
         state.lock()
         indexerDone = true
@@ -225,13 +236,25 @@ final class RecordingSession: @unchecked Sendable {
         waitForIndexer()
         if let t = indexerThread { pthread_join(t, nil) }
         writer.close()
+        if let indexerError { reportOnce(indexerError) }
+        // Frees the space kept for this last trace.json (see TraceFormat.reserveFile).
+        unlink(trace.reservePath)
         state.lock()
         metadata.ended = Date()
-        metadata.events = pode_recorder_event_count()
+        // After an early stop the log holds fewer events than were recorded: count those.
+        metadata.events = metadata.recordingStopped == nil ? pode_recorder_event_count() : lastSeqInLog()
         metadata.state = "complete"
         let meta = metadata
         state.unlock()
         try? trace.writeMetadata(meta)
+    }
+
+    /// The seq of the last event in events.log (0 when it has none).
+    private func lastSeqInLog() -> UInt64 {
+        guard let reader = try? LogReader(directory: trace.path) else { return 0 }
+        var last: LogFrame?
+        _ = try? reader.forEachFrame(from: LogReader.firstFrameOffset) { last = $0; return true }
+        return (try? last?.events().last?.seq) ?? 0
     }
 
     func recordExitStatus(_ status: Int32) {
@@ -301,6 +324,7 @@ public enum Recorder {
             let cwd = FileManager.default.currentDirectoryPath
             let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: cwd, python: python, pid: getpid(), started: Date())
             try trace.writeMetadata(metadata)
+            try reserveSpace(in: trace)
             let writer = try LogWriter(directory: trace.path)
             let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
                                            presetSources: presetSources.mapValues { options.redact ? Redaction.source($0) : $0 },
@@ -378,6 +402,19 @@ public enum Recorder {
             }
         }
         return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// Sets space aside for the last trace.json (freed by finalize), so that a program that
+    /// fills the disk still leaves a complete trace of what was recorded.
+    static func reserveSpace(in trace: TraceDirectory) throws {
+        let fd = open(trace.reservePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RecordError("cannot record into \(trace.path): \(String(cString: strerror(errno))) (free some disk space or choose another -o DIR)") }
+        defer { close(fd) }
+        let rc = posix_fallocate(fd, 0, off_t(TraceFormat.reserveBytes))
+        if rc != 0 {
+            unlink(trace.reservePath)
+            throw RecordError("cannot record into \(trace.path): \(String(cString: strerror(rc))) (free some disk space or choose another -o DIR)")
+        }
     }
 
     /// Creates the trace directory (owner-only): `-o DIR`, or ./.pode/LABEL-TIME.

@@ -20,11 +20,14 @@ struct ListCommand: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
         formatter.timeZone = .current
+        var notes: [String] = []
         var rows = [["TRACE", "STARTED", "DURATION", "EXIT", "EVENTS", "SIZE", "COMMAND"]]
         for (dir, meta) in traces {
             let duration = meta.ended.map { String(format: "%.2fs", $0.timeIntervalSince(meta.started)) } ?? (dir.isBeingWritten ? "running" : "?")
             let exit = meta.exitStatus.map(String.init) ?? (meta.state == "complete" ? "signal" : (dir.isBeingWritten ? "-" : "killed"))
-            rows.append([dir.path, formatter.string(from: meta.started), duration, exit, meta.events.map(String.init) ?? "?",
+            let events = (meta.events.map(String.init) ?? "?") + (meta.recordingStopped == nil ? "" : "*")
+            if let why = meta.recordingStopped { notes.append("* \(dir.path): recording stopped before the program ended: \(why)") }
+            rows.append([dir.path, formatter.string(from: meta.started), duration, exit, events,
                          Self.humanSize(Self.directorySize(dir.path)), meta.arguments.joined(separator: " ")])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
@@ -32,6 +35,7 @@ struct ListCommand: ParsableCommand {
             print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  "))
         }
+        for note in notes { print(note) }
     }
 
     static func directorySize(_ path: String) -> Int {

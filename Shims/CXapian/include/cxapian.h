@@ -69,7 +69,10 @@ uint32_t cxapian_doc_term_count(const CXapianDocument *doc);
 size_t cxapian_sortable_serialise(double value, char out[9]);
 
 // ---- read-only databases ------------------------------------------------------------------
-/// Opens a database read-only; call cxapian_db_add to search several together.
+/// Opens a database read-only; call cxapian_db_add to search several together. A damaged
+/// index can crash inside Xapian: while this and the other cxapian_db_* and cxapian_search*
+/// calls run, SIGSEGV and SIGBUS make them fail with a DatabaseCorruptError instead, and the
+/// handle is poisoned (every later call fails the same way; close leaks it).
 CXapianDatabase *cxapian_db_open(const char *path, CXapianError *err);
 void cxapian_db_add(CXapianDatabase *db, const char *path, CXapianError *err);
 /// Reopens at the latest committed revision (readers see a writer's later commits).
