@@ -934,6 +934,10 @@ static void after_fork_child(void) {
     recording = 0;
 }
 
+void pode_recorder_abandon(void) {
+    recording = 0;
+}
+
 void pode_recorder_stop(void) {
     if (stopped) return;
     stopped = 1;

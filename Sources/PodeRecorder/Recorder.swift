@@ -101,7 +101,7 @@ final class RecordingSession: @unchecked Sendable {
                 metadata.recordingStopped = "\(error)"
                 state.unlock()
                 reportOnce("pode: recording stopped: \(error)")
-                pode_recorder_stop()
+                pode_recorder_abandon()
             }
         }
         state.lock()

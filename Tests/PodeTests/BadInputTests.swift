@@ -36,6 +36,53 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(dirScript.stderr, plainDir.stderr)
     }
 
+    /// A program that fills the disk while it is recorded: it runs on as it would unrecorded,
+    /// pode says so in one line, and the trace keeps every event up to the last whole frame
+    /// (no gaps), says why it stopped, and opens cleanly. Needs root for a small tmpfs.
+    func testAFullDiskStopsRecordingButNeverTheProgram() throws {
+        let mountPoint = dir + "/small"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mounted = try Harness.run("/bin/mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint], in: dir)
+        guard mounted.status == 0 else { throw XCTSkip("cannot mount a small tmpfs here (\(mounted.stderr)); run the tests as root") }
+        defer { _ = try? Harness.run("/bin/umount", ["-l", mountPoint], in: dir) }
+        try Harness.write("""
+        import sys
+        total = 0
+        for i in range(600000):
+            word = f"word-{i}"
+            total += len(word)
+        print(total)
+        sys.stderr.write("the program's own stderr\\n")
+        sys.exit(3)
+        """, to: "fill.py", in: dir)
+        let plain = try Harness.run(Harness.python, ["fill.py"], in: dir)
+        let recorded = try Harness.pode(["record", "-o", mountPoint + "/t", "fill.py"], in: dir)
+        XCTAssertEqual(recorded.stdout, plain.stdout)
+        XCTAssertEqual(recorded.status, plain.status)
+        XCTAssertEqual(recorded.status, 3)
+        let podeLines = recorded.stderr.split(separator: "\n").filter { $0.hasPrefix("pode: ") }
+        XCTAssertEqual(podeLines.count, 1, recorded.stderr)
+        XCTAssertTrue(podeLines.first?.contains("No space left on device") ?? false, recorded.stderr)
+        XCTAssertEqual(recorded.stderr.split(separator: "\n").filter { !$0.hasPrefix("pode: ") }.joined(separator: "\n") + "\n", plain.stderr)
+
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mountPoint + "/t/trace.json"))) as! [String: Any]
+        XCTAssertEqual(meta["state"] as? String, "complete")
+        XCTAssertEqual(meta["exitStatus"] as? Int, 3)
+        XCTAssertTrue((meta["recordingStopped"] as? String ?? "").contains("No space left"), "\(meta)")
+        let events = try XCTUnwrap(meta["events"] as? Int)
+        XCTAssertGreaterThan(events, 1000, "what was written before the disk filled is kept")
+        XCTAssertLessThan(events, 1_800_000, "the disk did fill")
+        // Every event from #1 to the last one, no gap, searchable through the index and the log.
+        let count = try Harness.pode(["search", "--trace", mountPoint + "/t", "--count", "seq:1.."], in: dir)
+        XCTAssertEqual(count.stdout, "\(events)\n", count.stderr)
+        let last = try Harness.pode(["search", "--trace", mountPoint + "/t", "--last", "--json", "seq:1.."], in: dir)
+        XCTAssertEqual(Harness.jsonLines(last.stdout, type: "match").first?["seq"] as? Int, events)
+        let first = try Harness.pode(["search", "--trace", mountPoint + "/t", "--first", "value:\"word-7\""], in: dir)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let list = try Harness.pode(["ls", "--root", mountPoint], in: dir)
+        XCTAssertTrue(list.stdout.contains("\(events)*") && list.stdout.contains("recording stopped before the program ended"), list.stdout)
+    }
+
     /// Checks one pode run on bad input: a status of 0, 1 or 2, never a crash, and a one-line
     /// message starting "pode: " when it gives up.
     func assertCalm(_ r: Run, _ what: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {

@@ -33,7 +33,7 @@ enum Harness {
     }
 
     @discardableResult
-    static func run(_ executable: String, _ args: [String], in dir: String, stdin: String? = nil) throws -> Run {
+    static func run(_ executable: String, _ args: [String], in dir: String, stdin: String? = nil, timeout: Double = 300) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
@@ -55,9 +55,19 @@ enum Harness {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = input
+        let exited = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in exited.signal() }
         try p.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
+        // A hang is a failure to report, not a test run that never ends.
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            try out.close()
+            try err.close()
+            return Run(stdout: "", stderr: "timed out after \(Int(timeout)) s: \(executable) \(args.joined(separator: " "))", status: -1)
+        }
         p.waitUntilExit()
         try out.close()
         try err.close()

@@ -51,7 +51,12 @@ int pode_high_fd_floor(void);
 void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_status)(int status));
 
 /// Stops recording (idempotent): later events are ignored and the last chunk is closed.
+/// Only for the side that produces events (the interpreter's thread, or its finalization).
 void pode_recorder_stop(void);
+
+/// Stops recording new events, from any thread (the writer's, when the disk is full): the ring
+/// is left to the producer, which still closes it with pode_recorder_stop at the end.
+void pode_recorder_abandon(void);
 
 /// A run of new event bytes from one chunk of the ring. Events are encoded as PodeLog's
 /// EventDecoder reads them; seq and time inside are relative to `base_seq`/`base_time_ns`.
