@@ -51,6 +51,12 @@ void pode_ring_close(void);
 int pode_ring_init(char *err, size_t err_len);
 uint64_t pode_ring_waits(void);
 
+/// Fork handlers (pthread_atfork): the parent holds the ring's locks across fork(); the child
+/// gets them fresh, an empty ring, and every definition made so far as pending.
+void pode_ring_before_fork(void);
+void pode_ring_after_fork_parent(void);
+void pode_ring_after_fork_child(void);
+
 /// Appends a definition record under the definitions lock.
 void pode_definitions_append(const uint8_t *rec, size_t len);
 

@@ -593,6 +593,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
 static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Activation *caller, int nvalues, int vline) {
     PodeBuf *b = &t->body;
     b->len = 0;
+    if (!a->id) a->id = next_seq;  // a frame that was running when this process forked (see after_fork_child)
     pode_buf_varint(b, t->index);
     pode_buf_varint(b, a->id);
     pode_buf_varint(b, a->code->id);
@@ -824,9 +825,20 @@ static int replace_settrace(void) {
 static int signal_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
 static PyObject *real_os_exit;
 
+static _Thread_local int in_finish;  // this thread is finishing the trace (see on_fatal_signal)
+
 static void finish_trace(void) {
+    in_finish = 1;
     pode_recorder_stop();
     if (finalize_callback) finalize_callback();
+    in_finish = 0;
+    int sig = deferred_signal;
+    if (sig) {
+        // A fatal signal that arrived while this thread finished the trace: now it may end the process.
+        deferred_signal = 0;
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 
@@ -846,7 +858,8 @@ static void finish_then_die(int sig) {
 
 static void on_fatal_signal(int sig) {
     int saved = errno;
-    if (in_hook) deferred_signal = sig;  // the ring may be mid-update on this thread
+    // The ring may be mid-update on this thread, or this thread is finishing the trace already.
+    if (in_hook || in_finish) deferred_signal = sig;
     else finish_then_die(sig);
     errno = saved;
 }
@@ -881,15 +894,21 @@ static int move_high(int fd) {
 
 // Installs the handler for signals whose default action ends the process, where python3 left
 // that default in place (not where the signal is ignored, as under nohup).
-static void catch_fatal_signals(void) {
-    if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return;
+// Starts the thread that finishes the trace for a fatal signal (see finish_then_die).
+static int start_finisher(void) {
+    if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return -1;
     for (int i = 0; i < 2; i++) {
         signal_pipe[i] = move_high(signal_pipe[i]);
         ack_pipe[i] = move_high(ack_pipe[i]);
     }
     pthread_t t;
-    if (pthread_create(&t, NULL, finisher, NULL) != 0) return;
+    if (pthread_create(&t, NULL, finisher, NULL) != 0) return -1;
     pthread_detach(t);
+    return 0;
+}
+
+static void catch_fatal_signals(void) {
+    if (start_finisher() != 0) return;
     static const int sigs[] = {SIGTERM, SIGHUP};
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
         struct sigaction old;
@@ -928,11 +947,76 @@ static int replace_os_exit(void) {
     return ok ? 0 : -1;
 }
 
-// ---- life cycle -----------------------------------------------------------------------------
-static void after_fork_child(void) {
-    // The writer thread does not exist in a forked child: never let it wait for one.
-    recording = 0;
+// ---- forks ----------------------------------------------------------------------------------
+// A forked child records into a part of its own (the Swift callback makes it): its events are
+// numbered from 1 again, and the frames it inherited get new numbers at their first event there.
+static int (*fork_child_callback)(int64_t parent_pid, uint64_t fork_seq);
+static uint64_t fork_seq;
+static int fork_recorded;  // the forking process was recording
+static pid_t fork_parent;
+
+static void before_fork(void) {
+    fork_recorded = recording && getpid() == recorder_pid;
+    fork_seq = next_seq;
+    fork_parent = getpid();
+    pode_ring_before_fork();
 }
+
+static void after_fork_parent(void) { pode_ring_after_fork_parent(); }
+
+static void after_fork_child(void) {
+    // Nothing is recorded until the child's part exists (after_fork_in_child): the writer
+    // thread does not exist here.
+    recording = 0;
+    pode_ring_after_fork_child();
+    next_seq = 1;
+    atomic_store(&event_count, 0);
+    call_epoch++;
+    last_thread = NULL;
+    if (tls)
+        for (int i = 0; i < tls->n; i++) tls->stack[i]->id = 0;
+    for (size_t i = 0; i < gens.cap; i++)
+        if (gens.keys[i] && gens.vals[i]) gens.vals[i]->id = 0;
+}
+
+// os.register_at_fork(after_in_child=...): Python's state is whole again here.
+static PyObject *after_fork_in_child(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    if (fork_recorded && fork_child_callback && fork_child_callback((int64_t)fork_parent, fork_seq) == 0) {
+        recorder_pid = getpid();
+        stopped = 0;
+        for (int i = 0; i < 2; i++) {
+            if (signal_pipe[i] >= 0) close(signal_pipe[i]);
+            if (ack_pipe[i] >= 0) close(ack_pipe[i]);
+            signal_pipe[i] = ack_pipe[i] = -1;
+        }
+        start_finisher();
+        recording = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef after_fork_def = {"_pode_after_fork_in_child", after_fork_in_child, METH_NOARGS,
+    "pode: records a forked child into its own part of the trace."};
+
+static int register_fork_hook(void) {
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *reg = os ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
+    PyObject *f = reg ? PyCFunction_New(&after_fork_def, NULL) : NULL;
+    PyObject *args = f ? PyTuple_New(0) : NULL;
+    PyObject *kwargs = args ? Py_BuildValue("{s:O}", "after_in_child", f) : NULL;
+    PyObject *r = kwargs ? PyObject_Call(reg, args, kwargs) : NULL;
+    int ok = r != NULL;
+    Py_XDECREF(r); Py_XDECREF(kwargs); Py_XDECREF(args); Py_XDECREF(f); Py_XDECREF(reg); Py_XDECREF(os);
+    PyErr_Clear();
+    return ok ? 0 : -1;
+}
+
+void pode_recorder_set_fork_callback(int (*on_fork_child)(int64_t parent_pid, uint64_t fork_seq)) {
+    fork_child_callback = on_fork_child;
+}
+
+// ---- life cycle -----------------------------------------------------------------------------
 
 void pode_recorder_abandon(void) {
     recording = 0;
@@ -1045,13 +1129,13 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
     }
 
     // Threads started through `threading` get the hook; so does this (the main) thread.
-    if (replace_settrace() != 0 || replace_os_exit() != 0) {
+    if (replace_settrace() != 0 || replace_os_exit() != 0 || register_fork_hook() != 0) {
         PyErr_Clear();
         snprintf(err, err_len, "could not install the thread hook (sys.settrace or threading.settrace failed)");
         return -1;
     }
     recorder_pid = getpid();
-    pthread_atfork(NULL, NULL, after_fork_child);
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     Py_AtExit(at_finalize);
     on_exit(at_exit_status, NULL);
     recording = 1;

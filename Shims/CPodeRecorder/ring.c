@@ -33,6 +33,7 @@ static pthread_cond_t producer_cond = PTHREAD_COND_INITIALIZER;
 
 static pthread_mutex_t defs_lock = PTHREAD_MUTEX_INITIALIZER;
 static PodeBuf defs_pending, defs_handed;
+static PodeBuf defs_all;  // every definition so far: a forked child's log starts with them all
 
 void pode_buf_reserve(PodeBuf *b, size_t extra) {
     size_t need = b->len + extra;
@@ -171,6 +172,7 @@ int pode_ring_next(PodeRingView *view, int timeout_ms) {
 void pode_definitions_append(const uint8_t *rec, size_t len) {
     pthread_mutex_lock(&defs_lock);
     pode_buf_bytes(&defs_pending, rec, len);
+    pode_buf_bytes(&defs_all, rec, len);
     pthread_mutex_unlock(&defs_lock);
 }
 
@@ -183,6 +185,38 @@ const uint8_t *pode_definitions_take(size_t *len) {
     pthread_mutex_unlock(&defs_lock);
     *len = defs_handed.len;
     return defs_handed.data;
+}
+
+void pode_ring_before_fork(void) {
+    pthread_mutex_lock(&ring_lock);
+    pthread_mutex_lock(&defs_lock);
+}
+
+void pode_ring_after_fork_parent(void) {
+    pthread_mutex_unlock(&defs_lock);
+    pthread_mutex_unlock(&ring_lock);
+}
+
+void pode_ring_after_fork_child(void) {
+    // Only this thread exists now. The parent writes the events still in the ring; the child's
+    // own log starts empty, after every definition made so far.
+    pthread_mutex_init(&ring_lock, NULL);
+    pthread_mutex_init(&defs_lock, NULL);
+    pthread_cond_init(&consumer_cond, NULL);
+    pthread_cond_init(&producer_cond, NULL);
+    for (uint32_t i = 0; i < PODE_CHUNKS; i++) {
+        atomic_store(&ring[i].busy, 0);
+        atomic_store(&ring[i].closed, 0);
+        atomic_store(&ring[i].committed, 0);
+    }
+    producer_index = 0;
+    producer_open = 0;
+    consumer_index = 0;
+    consumer_offset = 0;
+    atomic_store(&ring_finished, 0);
+    defs_pending.len = 0;
+    defs_handed.len = 0;
+    pode_buf_bytes(&defs_pending, defs_all.data, defs_all.len);
 }
 
 uint64_t pode_monotonic_ns(void) {

@@ -84,7 +84,9 @@ public final class BlockIndexer {
     /// Commits every `blocksPerCommit` blocks and at the end when anything was added; calls
     /// `progress` with the events of each block added. Returns the number of events indexed.
     @discardableResult
-    public func indexAvailable(final: Bool, progress: (Int) -> Void = { _ in }) throws -> Int {
+    /// `shouldStop` is asked before each frame: when it says so, what was indexed is committed
+    /// and the rest is left for a later call.
+    public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, progress: (Int) -> Void = { _ in }) throws -> Int {
         var facts = BlockFacts(summarized: true)
         var blockStart: Int? = nil
         var blockEnd = 0
@@ -110,14 +112,16 @@ public final class BlockIndexer {
                 uncommitted = 0
             }
         }
+        var stopped = false
         try reader.forEachFrame(from: indexedUpTo) { frame in
+            if shouldStop() { stopped = true; return false }
             if blockStart == nil { blockStart = frame.offset }
             blockEnd = frame.end
             try frame.payload.withUnsafeBytes { try facts.add(payload: $0, baseSeq: frame.baseSeq, baseTime: frame.baseTime) }
             if facts.eventCount >= Schema.blockEvents { try flush() }
             return true
         }
-        if final { try flush() }
+        if final && !stopped { try flush() }
         if uncommitted > 0 { try commit() }
         return indexed
     }

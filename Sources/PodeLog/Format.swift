@@ -11,6 +11,8 @@ public enum TraceFormat {
     public static let summariesFile = "summaries.bin"
     public static let sourcesDirectory = "sources"
     public static let lockFile = "writer.lock"
+    /// Forked children's parts of the trace: processes/PID, each laid out as a trace itself.
+    public static let processesDirectory = "processes"
     /// Space the recorder sets aside at the start and frees at the end, so that the last
     /// trace.json can still be written when the program filled the disk.
     public static let reserveFile = "reserved-space"

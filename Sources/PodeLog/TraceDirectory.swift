@@ -23,6 +23,10 @@ public struct TraceMetadata: Codable, Sendable {
     /// Why recording stopped before the program ended (a full disk, say); nil when it did not.
     /// The events before that are all in the trace.
     public var recordingStopped: String?
+    /// For a forked child's part (processes/PID): the process it forked from, and that
+    /// process's next event number at the fork. The child numbers its own events from 1.
+    public var parentPid: Int32?
+    public var forkedAt: UInt64?
 
     public init(arguments: [String], workingDirectory: String, python: String, pid: Int32, started: Date) {
         format = TraceFormat.version
@@ -47,6 +51,15 @@ public struct TraceDirectory: Sendable {
     public var lockPath: String { path + "/" + TraceFormat.lockFile }
     public var sourcesPath: String { path + "/" + TraceFormat.sourcesDirectory }
     public var reservePath: String { path + "/" + TraceFormat.reserveFile }
+
+    /// Where forked children's parts go (flat under the first process's trace).
+    public var processesPath: String { path + "/" + TraceFormat.processesDirectory }
+
+    /// The processes of this trace: this one, then each forked child's part (children of
+    /// children too), in the order they started.
+    public func processParts() throws -> [(TraceDirectory, TraceMetadata)] {
+        [(self, try readMetadata())] + Self.list(root: processesPath)
+    }
 
     /// Whether `path` looks like a trace (has trace.json and events.log).
     public var isTrace: Bool {
@@ -83,7 +96,9 @@ public struct TraceDirectory: Sendable {
         return meta
     }
 
-    /// Writes trace.json atomically (a reader sees the old or the new file, never half).
+    /// Writes trace.json atomically (a reader sees the old or the new file, never half). Not
+    /// synced to disk: a forked child writes it as it ends, and must end as quickly as without
+    /// pode (the event log, not this file, is the truth).
     public func writeMetadata(_ meta: TraceMetadata) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, e in
@@ -93,8 +108,13 @@ public struct TraceDirectory: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(meta)
         let tmp = metadataPath + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw FileError(path: tmp, operation: "write")
+        do {
+            let file = try RawFile(path: tmp, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            defer { file.close() }
+            try data.withUnsafeBytes { try file.write($0) }
+        } catch {
+            unlink(tmp)
+            throw error
         }
         if rename(tmp, metadataPath) != 0 { throw FileError(path: metadataPath, operation: "replace") }
     }

@@ -78,14 +78,26 @@ public final class SourceLines {
 public struct FacetCounter {
     /// Every facet a search can count by.
     public static let names = ["file", "func", "var", "kind", "type", "thread"]
+    /// The process facet: counted (and listed by default) for a trace with forked children.
+    public static let processFacet = "pid"
 
     public let definitions: Definitions
     public let facets: [String]
+    /// The pid of the process whose events are counted (for the pid facet).
+    public let pid: Int32
     public private(set) var result: [String: [String: Int]] = [:]
 
-    public init(definitions: Definitions, facets: [String]) {
+    public init(definitions: Definitions, facets: [String], pid: Int32 = 0) {
         self.definitions = definitions
         self.facets = facets
+        self.pid = pid
+    }
+
+    /// Adds another counter's counts (another process of the same trace).
+    public mutating func merge(_ other: FacetCounter) {
+        for (facet, counts) in other.result {
+            for (k, n) in counts { result[facet, default: [:]][k, default: 0] += n }
+        }
     }
 
     /// Counts `hit` as `times` events.
@@ -101,6 +113,7 @@ public struct FacetCounter {
             case "func": keys.insert(code?.qualname ?? "?")
             case "kind": keys.insert(e.kind.name)
             case "thread": keys.insert(String(e.thread))
+            case Self.processFacet: keys.insert(String(pid))
             case "var":
                 for i in shown where e.values[i].name >= ValueName.firstName { keys.insert(definitions.valueName(e.values[i].name)) }
             case "type":

@@ -48,6 +48,8 @@ public let defaultPython = "/usr/bin/python3.11"
 /// The running recording: owns the writer and indexer threads while the program runs.
 final class RecordingSession: @unchecked Sendable {
     let trace: TraceDirectory
+    /// The first process's trace, under which every forked child gets its part.
+    let root: TraceDirectory
     var metadata: TraceMetadata
     let writer: LogWriter
     let lock: RawFile
@@ -63,12 +65,18 @@ final class RecordingSession: @unchecked Sendable {
     private var indexerDone = false
     private var indexedEvents: UInt64 = 0
     private var indexerError: String?
+    /// A forked child ends without waiting for its index (the first process, or 'pode index',
+    /// finishes it): its exit must stay as quick as it is without pode.
+    private var stopIndexing = false
+    private var finalizing = false
     private var finalized = false
     private var seenFiles = Set<String>()
 
-    init(trace: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile, presetSources: [String: String], redact: Bool) {
+    init(trace: TraceDirectory, root: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile,
+         presetSources: [String: String], redact: Bool) {
         self.redact = redact
         self.trace = trace
+        self.root = root
         self.metadata = metadata
         self.writer = writer
         self.lock = lock
@@ -158,12 +166,15 @@ final class RecordingSession: @unchecked Sendable {
                 if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
                 let done = writerDone
                 state.unlock()
-                try indexer.indexAvailable(final: done) { added in
+                try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing }) { added in
                     state.lock()
                     indexedEvents += UInt64(added)
                     state.unlock()
                 }
-                if done { break }
+                state.lock()
+                let stop = stopIndexing
+                state.unlock()
+                if done || stop { break }
             }
             try indexer.close()
         } catch {
@@ -223,14 +234,58 @@ final class RecordingSession: @unchecked Sendable {
         return thread
     }
 
+    // MARK: forks
+
+    /// In a forked child (only its forking thread exists): lets go of this process's files
+    /// without closing its index (the parent still writes it) and starts the child's own part,
+    /// processes/PID under the first trace. Nil when the part cannot be made: the child then
+    /// runs unrecorded.
+    func forkedChild(parentPid: Int32, forkSeq: UInt64) -> RecordingSession? {
+        lock.close()
+        writer.close()
+        let pid = getpid()
+        let part = TraceDirectory(path: root.processesPath + "/" + String(pid))
+        do {
+            return try LowDescriptors.keepFree {
+                let fm = FileManager.default
+                try fm.createDirectory(atPath: root.processesPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try fm.createDirectory(atPath: part.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                try fm.createDirectory(atPath: part.sourcesPath, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                let lock = try RawFile(path: part.lockPath, flags: O_RDWR | O_CREAT)
+                guard lock.tryLock() else { throw RecordError("\(part.path) is locked") }
+                var meta = TraceMetadata(arguments: metadata.arguments, workingDirectory: fm.currentDirectoryPath,
+                                         python: metadata.python, pid: pid, started: Date())
+                meta.parentPid = parentPid
+                meta.forkedAt = forkSeq
+                try part.writeMetadata(meta)
+                try Recorder.reserveSpace(in: part)
+                let child = RecordingSession(trace: part, root: root, metadata: meta, writer: try LogWriter(directory: part.path),
+                                             lock: lock, presetSources: presetSources, redact: redact)
+                child.openIndex()
+                child.startThreads()
+                return child
+            }
+        } catch {
+            FileHandle.standardError.write(Data("pode: the forked process \(pid) is not recorded: \(error)\n".utf8))
+            return nil
+        }
+    }
+
     // MARK: the end
 
     /// Runs when the interpreter finalizes: waits until every event is on disk and indexed.
     func finalize() {
         state.lock()
-        if finalized { state.unlock(); return }
-        finalized = true
+        if finalizing {
+            // Another thread is finishing the trace (a SIGTERM arrived during os._exit, say):
+            // wait until it is done, so the process never ends halfway through.
+            while !finalized { state.wait() }
+            state.unlock()
+            return
+        }
+        finalizing = true
         metadata.programEnded = Date()
+        if trace.path != root.path { stopIndexing = true }
         state.unlock()
         if let t = writerThread { pthread_join(t, nil) }
         waitForIndexer()
@@ -247,6 +302,21 @@ final class RecordingSession: @unchecked Sendable {
         let meta = metadata
         state.unlock()
         try? trace.writeMetadata(meta)
+        if trace.path == root.path { finishChildIndexes() }
+        state.lock()
+        finalized = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Indexes what forked children that have ended left unindexed (see stopIndexing).
+    private func finishChildIndexes() {
+        for (part, _) in TraceDirectory.list(root: root.processesPath) where !part.isBeingWritten {
+            guard let reader = try? LogReader(directory: part.path),
+                  let indexer = try? BlockIndexer(traceDirectory: part.path, reader: reader) else { continue }
+            _ = try? indexer.indexAvailable(final: true)
+            try? indexer.close()
+        }
     }
 
     /// The seq of the last event in events.log (0 when it has none).
@@ -277,6 +347,8 @@ final class ThreadBox {
 }
 
 nonisolated(unsafe) private var activeSession: RecordingSession?
+/// The sessions of the processes this one forked from (see forkedChild).
+nonisolated(unsafe) private var forkedSessions: [RecordingSession] = []
 
 /// Records a Python run.
 public enum Recorder {
@@ -326,7 +398,7 @@ public enum Recorder {
             try trace.writeMetadata(metadata)
             try reserveSpace(in: trace)
             let writer = try LogWriter(directory: trace.path)
-            let session = RecordingSession(trace: trace, metadata: metadata, writer: writer, lock: lock,
+            let session = RecordingSession(trace: trace, root: trace, metadata: metadata, writer: writer, lock: lock,
                                            presetSources: presetSources.mapValues { options.redact ? Redaction.source($0) : $0 },
                                            redact: options.redact)
             session.openIndex()
@@ -356,6 +428,12 @@ public enum Recorder {
             throw RecordError("cannot start recording: \(message)")
         }
         pode_recorder_set_callbacks({ activeSession?.finalize() }, { status in activeSession?.recordExitStatus(status) })
+        pode_recorder_set_fork_callback { parentPid, forkSeq in
+            guard let child = activeSession?.forkedChild(parentPid: Int32(truncatingIfNeeded: parentPid), forkSeq: forkSeq) else { return -1 }
+            forkedSessions.append(activeSession!)  // kept, never deinitialized: its index is the parent's
+            activeSession = child
+            return 0
+        }
         session.startThreads()
         let status = pode_python_run_main()
         exit(status)

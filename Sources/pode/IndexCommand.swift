@@ -23,7 +23,11 @@ struct IndexCommand: ParsableCommand {
     var rebuild = false
 
     func run() throws {
-        let trace = try traceOptions.resolve()
+        // Every process of the trace (a forked child's part too), or the one --pid names.
+        for (part, _) in try traceOptions.processes(of: try traceOptions.resolve()) { try index(part) }
+    }
+
+    private func index(_ trace: TraceDirectory) throws {
         if trace.isBeingWritten {
             throw CommandFailure("\(trace.path) is still being recorded; its recorder indexes it (wait for the recording to end)")
         }

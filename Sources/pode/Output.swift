@@ -79,18 +79,21 @@ final class Output {
     /// One hit: a grep-like line (grouped by file on a terminal) or a JSON `match` object.
     /// `frame` adds the frame number to the line; `separator` is `:` for a hit and `-` for
     /// context around one (grep's convention).
+    /// `process`: the pid to name, for a trace with several processes.
     func hit(_ hit: Hit, definitions: Definitions, metadata: TraceMetadata, frame: Bool = false, separator: Character = ":",
-             type: String = "match") {
+             type: String = "match", process: Int32? = nil) {
         let e = hit.event
         let code = definitions.codes[e.code]
         let file = code?.file ?? "?"
         let shown = hit.matchedValues.isEmpty ? Array(e.values.indices) : hit.matchedValues
         let lineNo = !shown.isEmpty ? e.valueLine : e.line
         if json {
-            jsonLine(type: type, JSONForm.hit(hit, definitions: definitions))
+            var data = JSONForm.hit(hit, definitions: definitions)
+            if let process { data["pid"] = Int(process) }
+            jsonLine(type: type, data)
             return
         }
-        var head = "#\(e.seq) \(code?.qualname ?? "?")"
+        var head = (process.map { "[pid \($0)] " } ?? "") + "#\(e.seq) \(code?.qualname ?? "?")"
         if e.kind != .line { head += " [\(e.kind.name)]" }
         if frame { head += " (frame #\(e.activation))" }
         let valueText = shown.map { self.valueText(e.values[$0], definitions: definitions) }.joined(separator: ", ")

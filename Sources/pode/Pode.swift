@@ -23,6 +23,27 @@ struct TraceOptions: ParsableArguments {
     @Option(name: .long, help: "The trace directory to read. By default the newest trace under ./.pode is read.")
     var trace: String?
 
+    @Option(name: .long, help: "The process to read, by its pid, when the program forked: by default the first process (search reads them all).")
+    var pid: Int32?
+
+    /// The processes of `trace` a command reads: every one, or the one --pid names.
+    func processes(of trace: TraceDirectory) throws -> [(TraceDirectory, TraceMetadata)] {
+        let parts: [(TraceDirectory, TraceMetadata)]
+        do { parts = try trace.processParts() } catch { throw CommandFailure("cannot read the trace \(trace.path): \(error)") }
+        guard let pid else { return parts }
+        guard let part = parts.first(where: { $0.1.pid == pid }) else {
+            throw CommandFailure("no process \(pid) in the trace \(trace.path) (its processes: \(parts.map { String($0.1.pid) }.joined(separator: ", ")))")
+        }
+        return [part]
+    }
+
+    /// The one process a command reads (see --pid).
+    func resolveProcess() throws -> TraceDirectory {
+        let trace = try resolve()
+        guard pid != nil else { return trace }
+        return try processes(of: trace)[0].0
+    }
+
     func resolve() throws -> TraceDirectory {
         if let trace { return try Self.directory(at: trace) }
         guard let newest = TraceDirectory.list(root: TraceDirectory.defaultRoot).last else {

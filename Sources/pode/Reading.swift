@@ -17,7 +17,7 @@ struct DisplayOptions: ParsableArguments {
 extension TraceOptions {
     /// Opens the chosen trace for reading, turning every failure into one line that says what to do.
     func openSearcher() throws -> TraceSearcher {
-        let trace = try resolve()
+        let trace = try resolveProcess()
         do {
             return try TraceSearcher(trace: trace)
         } catch let e as QueryError {

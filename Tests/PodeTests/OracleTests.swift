@@ -12,7 +12,7 @@ final class OracleTests: XCTestCase {
                       "the corpus's virtualenv is missing: run scripts/setup.sh debug tests")
         let work = try Harness.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let r = try Harness.run(Harness.python, [root + "/Tests/oracle/oracle.py", Harness.pode, venvPython, work, "--json"], in: work)
+        let r = try Harness.run(Harness.python, [root + "/Tests/oracle/oracle.py", Harness.pode, venvPython, work, "--json"], in: work, timeout: 1800)
         let results = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertGreaterThanOrEqual(results.count, 18, "the harness ran too few programs: \(r.stderr)")
         for result in results {

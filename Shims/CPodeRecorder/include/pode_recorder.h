@@ -50,6 +50,12 @@ int pode_high_fd_floor(void);
 /// ring is closed, and once with the process exit status (on_exit). Either may block.
 void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_status)(int status));
 
+/// Called in a forked child of a recording process (from os.register_at_fork's after_in_child,
+/// with the GIL) to make the child's own part of the trace: return 0 to record the child, which
+/// then numbers its events from 1; anything else leaves the child unrecorded. `fork_seq` is the
+/// parent's next event number when it forked.
+void pode_recorder_set_fork_callback(int (*on_fork_child)(int64_t parent_pid, uint64_t fork_seq));
+
 /// Stops recording (idempotent): later events are ignored and the last chunk is closed.
 /// Only for the side that produces events (the interpreter's thread, or its finalization).
 void pode_recorder_stop(void);
