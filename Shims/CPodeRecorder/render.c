@@ -7,7 +7,10 @@
 #include "pode_recorder.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #define MAX_DEPTH 12
 
@@ -362,16 +365,101 @@ static void render_object(Render *r, PyObject *o) {
     if (a.count) put(r, "}", 1);
 }
 
+// ---- --repr=full: a __repr__ that runs too long ---------------------------------------------
+// A watchdog thread stops a repr that has run for PODE_REPR_LIMIT_NS by raising ReprTimeout in
+// its thread (PyThreadState_SetAsyncExc, under the GIL, only while that same repr still runs);
+// the type is then never asked again. A repr blocked inside a C call (a lock, a socket) is not
+// interrupted: CPython raises such an exception only when Python code runs.
+#define PODE_REPR_LIMIT_NS 1000000000ull
+
+static volatile unsigned long repr_thread;  // the thread inside a repr, 0 when none
+static volatile uint64_t repr_generation;   // one number per repr call
+static volatile uint64_t repr_started;
+static PyObject *repr_timeout;              // the exception the watchdog raises
+static pid_t watchdog_pid;                  // the process whose watchdog runs (a forked child starts its own)
+static PyTypeObject *slow_repr_types[64];   // types whose repr timed out (held: types are long-lived)
+static int slow_repr_count;
+
+static void *repr_watchdog(void *unused) {
+    (void)unused;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        usleep(50 * 1000);
+        uint64_t gen = repr_generation;
+        if (!repr_thread || pode_monotonic_ns() - repr_started < PODE_REPR_LIMIT_NS) continue;
+        if (_Py_IsFinalizing()) return NULL;
+        PyGILState_STATE g = PyGILState_Ensure();
+        if (repr_thread && repr_generation == gen) PyThreadState_SetAsyncExc(repr_thread, repr_timeout);
+        PyGILState_Release(g);
+        while (repr_thread && repr_generation == gen) usleep(10 * 1000);
+    }
+}
+
+// Starts the watchdog once per process; 0 when it runs.
+static int ensure_watchdog(void) {
+    if (watchdog_pid == getpid()) return 0;
+    if (!repr_timeout) {
+        repr_timeout = PyErr_NewException("pode.ReprTimeout", PyExc_BaseException, NULL);
+        if (!repr_timeout) { PyErr_Clear(); return -1; }
+    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, repr_watchdog, NULL) != 0) return -1;
+    pthread_detach(t);
+    watchdog_pid = getpid();
+    return 0;
+}
+
+// A timeout that came as the repr returned (it ran no more Python code to raise it in) must
+// never reach the program: run a line of bytecode here, which raises it, and drop it. (Clearing
+// it with PyThreadState_SetAsyncExc(id, NULL) would leave 3.11's eval breaker set for good.)
+static void consume_pending_timeout(void) {
+    static PyObject *noop;
+    PyThreadState *ts = PyThreadState_Get();
+    if (!ts->async_exc) return;
+    if (!noop) noop = Py_CompileString("pass", "<pode>", Py_file_input);
+    PyObject *globals = noop ? PyDict_New() : NULL;
+    PyObject *r = globals ? PyEval_EvalCode(noop, globals, globals) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(globals);
+    PyErr_Clear();
+}
+
+static int repr_known_slow(PyTypeObject *t) {
+    for (int i = 0; i < slow_repr_count; i++) if (slow_repr_types[i] == t) return 1;
+    return 0;
+}
+
 static void render_full_repr(Render *r, PyObject *o) {
     // --repr=full: the object's own repr, guarded. The trace hook is not re-entered (CPython
     // pauses tracing while a trace function runs), so nothing the repr does is recorded.
+    PyTypeObject *type_of_o = Py_TYPE(o);
+    if (repr_known_slow(type_of_o) || ensure_watchdog() != 0) {
+        puts_(r, "<repr timed out>");
+        return;
+    }
+    unsigned long me = PyThread_get_thread_ident();
+    repr_started = pode_monotonic_ns();
+    repr_generation++;
+    repr_thread = me;
     PyObject *s = PyObject_Repr(o);
+    repr_thread = 0;
+    consume_pending_timeout();
     if (!s) {
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        puts_(r, "<repr raised ");
-        if (type && PyType_Check(type)) put_type_name(r, (PyTypeObject *)type);
-        puts_(r, ">");
+        if (type == repr_timeout) {
+            puts_(r, "<repr timed out>");
+            if (slow_repr_count < (int)(sizeof slow_repr_types / sizeof *slow_repr_types)) {
+                Py_INCREF(type_of_o);
+                slow_repr_types[slow_repr_count++] = type_of_o;
+            }
+        } else {
+            puts_(r, "<repr raised ");
+            if (type && PyType_Check(type)) put_type_name(r, (PyTypeObject *)type);
+            puts_(r, ">");
+        }
         Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
         return;
     }

@@ -19,35 +19,37 @@ public final class TraceLibrary: @unchecked Sendable {
     /// A trace's name in URLs: its directory's name.
     public static func id(of trace: TraceDirectory) -> String { (trace.path as NSString).lastPathComponent }
 
-    /// The traces, oldest first.
+    /// The traces, oldest first, each followed by its forked processes' parts (id `NAME@PID`).
     public func traces() -> [(id: String, trace: TraceDirectory, metadata: TraceMetadata)] {
+        let top: [(TraceDirectory, TraceMetadata)]
         if let only {
             guard let m = try? only.readMetadata() else { return [] }
-            return [(Self.id(of: only), only, m)]
+            top = [(only, m)]
+        } else {
+            top = TraceDirectory.list(root: root)
         }
-        return TraceDirectory.list(root: root).map { (Self.id(of: $0.0), $0.0, $0.1) }
+        return top.flatMap { dir, meta in
+            [(Self.id(of: dir), dir, meta)]
+                + TraceDirectory.list(root: dir.processesPath).map { (Self.id(of: dir) + "@" + String($0.1.pid), $0.0, $0.1) }
+        }
     }
 
     /// Runs `body` with the API of trace `id` (the newest when nil), alone.
     public func with<T>(_ id: String?, _ body: (TraceAPI) throws -> T) throws -> T {
+        let all = traces()
         let chosen: (id: String, trace: TraceDirectory)
-        if let only {
-            let onlyID = Self.id(of: only)
-            if let id, id != onlyID {
-                throw APIError.notFound("there is no trace named '\(id)' here; this server shows only '\(onlyID)'")
+        // By default the newest trace's first process.
+        guard let found = id.map({ id in all.first { $0.id == id } }) ?? all.last(where: { !$0.id.contains("@") }) else {
+            if let only {
+                throw APIError.notFound("there is no trace named '\(id ?? "")' here; this server shows only '\(Self.id(of: only))' and its processes")
             }
-            chosen = (onlyID, only)
-        } else {
-            let all = traces()
-            guard let found = id.map({ id in all.first { $0.id == id } }) ?? all.last else {
-                if let id {
-                    let names = all.map(\.id).joined(separator: ", ")
-                    throw APIError.notFound("there is no trace named '\(id)' here; the traces are: \(names.isEmpty ? "(none)" : names)")
-                }
-                throw APIError.notFound("there are no traces in ./\(root); record one with 'pode record script.py'")
+            if let id {
+                let names = all.map(\.id).joined(separator: ", ")
+                throw APIError.notFound("there is no trace named '\(id)' here; the traces are: \(names.isEmpty ? "(none)" : names)")
             }
-            chosen = (found.id, found.trace)
+            throw APIError.notFound("there are no traces in ./\(root); record one with 'pode record script.py'")
         }
+        chosen = (found.id, found.trace)
         lock.lock()
         defer { lock.unlock() }
         let size = Self.logSize(chosen.trace)

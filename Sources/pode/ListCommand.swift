@@ -28,7 +28,7 @@ struct ListCommand: ParsableCommand {
             let events = (meta.events.map(String.init) ?? "?") + (meta.recordingStopped == nil ? "" : "*")
             if let why = meta.recordingStopped { notes.append("* \(dir.path): recording stopped before the program ended: \(why)") }
             rows.append([dir.path, formatter.string(from: meta.started), duration, exit, events,
-                         Self.humanSize(Self.directorySize(dir.path)), meta.arguments.joined(separator: " ")])
+                         Self.humanSize(Self.directorySize(dir.path)), meta.arguments.joined(separator: " ") + Self.processesNote(dir)])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         for row in rows {
@@ -36,6 +36,12 @@ struct ListCommand: ParsableCommand {
                 .joined(separator: "  "))
         }
         for note in notes { print(note) }
+    }
+
+    /// " (+N processes)" for a trace whose program forked.
+    static func processesNote(_ dir: TraceDirectory) -> String {
+        let n = TraceDirectory.list(root: dir.processesPath).count
+        return n == 0 ? "" : " (+\(n) process\(n == 1 ? "" : "es"))"
     }
 
     static func directorySize(_ path: String) -> Int {

@@ -168,19 +168,38 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:me"], in: dir).stdout.contains("{'me': {...}}"))
     }
 
-    func testReprsThatRaiseOrRecurseUnderReprFull() throws {
+    func testReprsThatRaiseRecurseOrHangUnderReprFull() throws {
         try assertSame("""
+        import time
         class Raises:
             def __repr__(self):
                 raise RuntimeError("no repr for you")
         class Recurses:
             def __repr__(self):
                 return repr(self)
+        class Hangs:
+            def __repr__(self):
+                while True:
+                    pass
         a = Raises()
         b = Recurses()
-        print("made both")
+        started = time.monotonic()
+        c = Hangs()
+        for i in range(3):
+            c.n = i
+        took = time.monotonic() - started
+        print("made all three", "quickly" if took < 10 else "slowly")
+        try:
+            x = 1
+            print("and the program goes on with no exception of pode's", x)
+        except BaseException as e:
+            print("caught", type(e).__name__)
         """, options: ["--repr=full"])
         XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:a"], in: dir).stdout.contains("<repr raised RuntimeError>"))
         XCTAssertTrue(try Harness.pode(["search", "--trace", "t", "var:b"], in: dir).stdout.contains("<repr raised RecursionError>"))
+        let hung = try Harness.pode(["search", "--trace", "t", "--json", "var:c"], in: dir)
+        let values = Harness.jsonLines(hung.stdout, type: "match").compactMap { ($0["values"] as? [[String: Any]])?.first { $0["name"] as? String == "c" }?["value"] as? String }
+        XCTAssertFalse(values.isEmpty, hung.stdout)
+        XCTAssertTrue(values.allSatisfy { $0 == "<repr timed out>" }, "\(values)")
     }
 }
