@@ -35,13 +35,15 @@ public struct BlockLocation: Sendable, Equatable {
 
     public init?(encoded: [UInt8]) {
         var at = 0
-        guard let o = Varint.read(encoded, &at), let e = Varint.read(encoded, &at), let c = Varint.read(encoded, &at),
-              let f = Varint.read(encoded, &at), let l = Varint.read(encoded, &at) else { return nil }
+        // Xapian keeps no checksum of document data: damaged numbers must fail here, not trap.
+        guard let o = Varint.read(encoded, &at).flatMap(Int.init(exactly:)), let e = Varint.read(encoded, &at).flatMap(Int.init(exactly:)),
+              let c = Varint.read(encoded, &at).flatMap(Int.init(exactly:)),
+              let f = Varint.read(encoded, &at), let l = Varint.read(encoded, &at), o <= e else { return nil }
         var summary: Range<Int>? = nil
         if let start = Varint.read(encoded, &at), let count = Varint.read(encoded, &at), start < UInt64(Int.max / 2), count < UInt64(Int.max / 2) {
             summary = Int(start)..<Int(start + count)
         }
-        self.init(offset: Int(o), end: Int(e), eventCount: Int(c), firstSeq: f, lastSeq: l, summary: summary)
+        self.init(offset: o, end: e, eventCount: c, firstSeq: f, lastSeq: l, summary: summary)
     }
 }
 
