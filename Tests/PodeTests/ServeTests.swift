@@ -247,6 +247,32 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual((failed?["args"] as? [[String: Any]])?.first?["value"] as? String, "7")
     }
 
+    /// A forked child's part is a trace of its own in the picker (TRACE@PID), with its pid as
+    /// its process facet; the default stays the first process.
+    func testForkedProcessesAreTracesOfTheirOwn() throws {
+        let forked = try Harness.record("""
+        import os
+        pid = os.fork()
+        where = "in-child" if pid == 0 else "in-parent"
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        """, as: "forks.py")
+        defer { try? FileManager.default.removeItem(atPath: forked) }
+        let library = TraceLibrary(only: TraceDirectory(path: forked + "/t"))
+        let ids = library.traces().map(\.id)
+        XCTAssertEqual(ids.count, 2, "\(ids)")
+        XCTAssertEqual(ids.first, "t")
+        let childID = try XCTUnwrap(ids.last)
+        XCTAssertTrue(childID.hasPrefix("t@"), childID)
+        let childPid = String(childID.dropFirst(2))
+        let facets = try library.with(childID) { try $0.facets("value:in-child") }
+        XCTAssertEqual(facets["total"] as? Int, 1)
+        XCTAssertEqual((facets["facets"] as? [String: [String: Int]])?["process"], [childPid: 1])
+        XCTAssertEqual(try library.with(nil) { try $0.facets("value:in-child") }["total"] as? Int, 0, "the default is the first process")
+        XCTAssertEqual(try library.with(nil) { try $0.facets("value:in-parent") }["total"] as? Int, 1)
+    }
+
     func testBadRequestsGetClearErrors() throws {
         let api = try api()
         func status(_ body: () throws -> Any) -> (Int, String)? {
