@@ -947,6 +947,49 @@ static int replace_os_exit(void) {
     return ok ? 0 : -1;
 }
 
+// os.execv and os.execve (every os.exec* ends in one of them) replace the program: its trace
+// is finished first, or the events still in the ring would be lost with the process image.
+static PyObject *real_os_execv, *real_os_execve;
+static void (*exec_callback)(const char *path);
+
+static PyObject *os_exec(PyObject *real, PyObject *args) {
+    PyObject *path = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
+    PyObject *bytes = NULL;
+    const char *p = NULL;
+    if (path && PyUnicode_Check(path) && PyUnicode_FSConverter(path, &bytes)) p = PyBytes_AS_STRING(bytes);
+    else if (path && PyBytes_Check(path)) p = PyBytes_AS_STRING(path);
+    PyErr_Clear();
+    // Only when the exec can succeed: a failing one raises, and the program goes on recorded.
+    if (p && access(p, X_OK) == 0 && getpid() == recorder_pid && recording) {
+        finish_trace();
+        if (exec_callback) exec_callback(p);
+    }
+    Py_XDECREF(bytes);
+    return PyObject_Call(real, args, NULL);
+}
+
+static PyObject *os_execv(PyObject *self, PyObject *args) { (void)self; return os_exec(real_os_execv, args); }
+static PyObject *os_execve(PyObject *self, PyObject *args) { (void)self; return os_exec(real_os_execve, args); }
+
+static PyMethodDef os_execv_def = {"execv", os_execv, METH_VARARGS, "Execute an executable path with arguments, replacing current process."};
+static PyMethodDef os_execve_def = {"execve", os_execve, METH_VARARGS, "Execute an executable path with arguments, replacing current process."};
+
+static int replace_os_exec(void) {
+    PyObject *os = PyImport_ImportModule("os");
+    if (!os) return -1;
+    real_os_execv = PyObject_GetAttrString(os, "execv");
+    real_os_execve = PyObject_GetAttrString(os, "execve");
+    PyObject *v = real_os_execv ? PyCFunction_New(&os_execv_def, NULL) : NULL;
+    PyObject *ve = real_os_execve ? PyCFunction_New(&os_execve_def, NULL) : NULL;
+    int ok = v && ve && PyObject_SetAttrString(os, "execv", v) == 0 && PyObject_SetAttrString(os, "execve", ve) == 0;
+    Py_XDECREF(v);
+    Py_XDECREF(ve);
+    Py_DECREF(os);
+    return ok ? 0 : -1;
+}
+
+void pode_recorder_set_exec_callback(void (*on_exec)(const char *path)) { exec_callback = on_exec; }
+
 // ---- forks ----------------------------------------------------------------------------------
 // A forked child records into a part of its own (the Swift callback makes it): its events are
 // numbered from 1 again, and the frames it inherited get new numbers at their first event there.
@@ -1129,7 +1172,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
     }
 
     // Threads started through `threading` get the hook; so does this (the main) thread.
-    if (replace_settrace() != 0 || replace_os_exit() != 0 || register_fork_hook() != 0) {
+    if (replace_settrace() != 0 || replace_os_exit() != 0 || replace_os_exec() != 0 || register_fork_hook() != 0) {
         PyErr_Clear();
         snprintf(err, err_len, "could not install the thread hook (sys.settrace or threading.settrace failed)");
         return -1;

@@ -26,6 +26,8 @@ public struct TraceMetadata: Codable, Sendable {
     /// For a forked child's part (processes/PID): the process it forked from, and that
     /// process's next event number at the fork. The child numbers its own events from 1.
     public var parentPid: Int32?
+    /// The program the process replaced itself with (os.exec*), which is not recorded.
+    public var execed: String?
     public var forkedAt: UInt64?
 
     public init(arguments: [String], workingDirectory: String, python: String, pid: Int32, started: Date) {

@@ -327,6 +327,15 @@ final class RecordingSession: @unchecked Sendable {
         return (try? last?.events().last?.seq) ?? 0
     }
 
+    func recordExec(_ path: String) {
+        finalize()
+        state.lock()
+        metadata.execed = path
+        let meta = metadata
+        state.unlock()
+        try? trace.writeMetadata(meta)
+    }
+
     func recordExitStatus(_ status: Int32) {
         finalize()
         state.lock()
@@ -428,6 +437,7 @@ public enum Recorder {
             throw RecordError("cannot start recording: \(message)")
         }
         pode_recorder_set_callbacks({ activeSession?.finalize() }, { status in activeSession?.recordExitStatus(status) })
+        pode_recorder_set_exec_callback { path in activeSession?.recordExec(path.map { String(cString: $0) } ?? "?") }
         pode_recorder_set_fork_callback { parentPid, forkSeq in
             guard let child = activeSession?.forkedChild(parentPid: Int32(truncatingIfNeeded: parentPid), forkSeq: forkSeq) else { return -1 }
             forkedSessions.append(activeSession!)  // kept, never deinitialized: its index is the parent's

@@ -24,7 +24,8 @@ struct ListCommand: ParsableCommand {
         var rows = [["TRACE", "STARTED", "DURATION", "EXIT", "EVENTS", "SIZE", "COMMAND"]]
         for (dir, meta) in traces {
             let duration = meta.ended.map { String(format: "%.2fs", $0.timeIntervalSince(meta.started)) } ?? (dir.isBeingWritten ? "running" : "?")
-            let exit = meta.exitStatus.map(String.init) ?? (meta.state == "complete" ? "signal" : (dir.isBeingWritten ? "-" : "killed"))
+            let exit = meta.exitStatus.map(String.init)
+                ?? (meta.execed != nil ? "exec" : meta.state == "complete" ? "signal" : (dir.isBeingWritten ? "-" : "killed"))
             let events = (meta.events.map(String.init) ?? "?") + (meta.recordingStopped == nil ? "" : "*")
             if let why = meta.recordingStopped { notes.append("* \(dir.path): recording stopped before the program ended: \(why)") }
             rows.append([dir.path, formatter.string(from: meta.started), duration, exit, events,

@@ -35,6 +35,27 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertTrue(try Harness.pode(["ls", "--root", "."], in: dir).stdout.contains("  3 "))
     }
 
+    /// os.exec* replaces the program: every event before it is kept (the ring is written
+    /// first), in a forked child too, and the trace says what ran instead.
+    func testExecKeepsEveryEventBeforeItInTheParentAndInAChild() throws {
+        try assertSame("""
+        import os, sys
+        for i in range(2000):
+            marker = f"step-{i}"
+        sys.stdout.flush()
+        if os.fork() == 0:
+            for i in range(500):
+                child_marker = f"child-{i}"
+            os.execv("/bin/echo", ["echo", "the child became echo"])
+        os.wait()
+        os.execvp("echo", ["echo", "the parent became echo"])
+        """)
+        XCTAssertEqual(try count("var:marker"), "2000\n", "no event is lost to exec")
+        XCTAssertEqual(try count("var:child_marker"), "500\n", "nor in the forked child")
+        let list = try Harness.pode(["ls", "--root", "."], in: dir)
+        XCTAssertTrue(list.stdout.contains(" exec ") && list.stdout.contains("(+1 process)"), list.stdout)
+    }
+
     func testSIGTERMLosesNothingAndEndsTheProcessByTheSignal() throws {
         let program = """
         import os, time

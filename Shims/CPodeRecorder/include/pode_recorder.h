@@ -56,6 +56,10 @@ void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_statu
 /// parent's next event number when it forked.
 void pode_recorder_set_fork_callback(int (*on_fork_child)(int64_t parent_pid, uint64_t fork_seq));
 
+/// Called when the program replaces itself (os.execv, os.execve, so every os.exec*) with the
+/// program at `path`, after its trace was finished (the finalize callback ran).
+void pode_recorder_set_exec_callback(void (*on_exec)(const char *path));
+
 /// Stops recording (idempotent): later events are ignored and the last chunk is closed.
 /// Only for the side that produces events (the interpreter's thread, or its finalization).
 void pode_recorder_stop(void);
