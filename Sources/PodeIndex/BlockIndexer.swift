@@ -86,8 +86,8 @@ public final class BlockIndexer {
     /// Commits every `blocksPerCommit` blocks and at the end when anything was added; calls
     /// `progress` with the events of each block added. Returns the number of events indexed.
     @discardableResult
-    /// `shouldStop` is asked before each frame: when it says so, what was indexed is committed
-    /// and the rest is left for a later call.
+    /// `shouldStop` is asked before each frame: when it says so, indexing ends at once, and
+    /// what was not committed yet is left for a later indexer (its documents are never seen).
     public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, progress: (Int) -> Void = { _ in }) throws -> Int {
         var facts = BlockFacts(summarized: true)
         var blockStart: Int? = nil
@@ -123,7 +123,8 @@ public final class BlockIndexer {
             if facts.eventCount >= Schema.blockEvents { try flush() }
             return true
         }
-        if final && !stopped { try flush() }
+        if stopped { return indexed }
+        if final { try flush() }
         if uncommitted > 0 { try commit() }
         return indexed
     }

@@ -78,7 +78,7 @@ public struct TraceDirectory: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { d in
             let text = try d.singleValueContainer().decode(String.self)
-            guard let date = Self.dateFormatter().date(from: text) else {
+            guard let date = Self.date(fromText: text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: d.codingPath, debugDescription: "not a date: \(text)"))
             }
             return date
@@ -105,7 +105,7 @@ public struct TraceDirectory: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, e in
             var c = e.singleValueContainer()
-            try c.encode(Self.dateFormatter().string(from: date))
+            try c.encode(Self.dateText(date))
         }
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(meta)
@@ -121,10 +121,25 @@ public struct TraceDirectory: Sendable {
         if rename(tmp, metadataPath) != 0 { throw FileError(path: metadataPath, operation: "replace") }
     }
 
-    static func dateFormatter() -> ISO8601DateFormatter {
+    /// trace.json's dates, as text: one formatter, made once (making one costs more than
+    /// writing the whole file), used under a lock.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f
+    }()
+    private static let formatterLock = NSLock()
+
+    static func dateText(_ date: Date) -> String {
+        formatterLock.lock()
+        defer { formatterLock.unlock() }
+        return formatter.string(from: date)
+    }
+
+    static func date(fromText text: String) -> Date? {
+        formatterLock.lock()
+        defer { formatterLock.unlock() }
+        return formatter.date(from: text)
     }
 
     /// Whether a recorder is writing this trace right now.

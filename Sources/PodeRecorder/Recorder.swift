@@ -50,6 +50,8 @@ final class RecordingSession: @unchecked Sendable {
     let trace: TraceDirectory
     /// The first process's trace, under which every forked child gets its part.
     let root: TraceDirectory
+    /// Whether this records a forked child (into its part under root).
+    var isChild: Bool { trace.path != root.path }
     var metadata: TraceMetadata
     let writer: LogWriter
     let lock: RawFile
@@ -174,7 +176,8 @@ final class RecordingSession: @unchecked Sendable {
                 state.lock()
                 let stop = stopIndexing
                 state.unlock()
-                if done || stop { break }
+                if stop { parkIndexer() }
+                if done { break }
             }
             try indexer.close()
         } catch {
@@ -188,6 +191,15 @@ final class RecordingSession: @unchecked Sendable {
         indexerDone = true
         state.broadcast()
         state.unlock()
+    }
+
+    /// A forked child's indexer, told to stop as the child ends: it neither commits nor closes
+    /// the index (the first process indexes the rest), and waits here until the process is gone.
+    private func parkIndexer() -> Never {
+        state.lock()
+        indexerDone = true
+        state.broadcast()
+        while true { state.wait() }
     }
 
     /// Waits for the indexer to finish after the program ended; on a terminal, a progress
@@ -285,11 +297,12 @@ final class RecordingSession: @unchecked Sendable {
         }
         finalizing = true
         metadata.programEnded = Date()
-        if trace.path != root.path { stopIndexing = true }
+        if isChild { stopIndexing = true }
         state.unlock()
         if let t = writerThread { pthread_join(t, nil) }
         waitForIndexer()
-        if let t = indexerThread { pthread_join(t, nil) }
+        // A child's indexer is parked, never done (see parkIndexer).
+        if let t = indexerThread, !isChild { pthread_join(t, nil) }
         writer.close()
         if let indexerError { reportOnce(indexerError) }
         // Frees the space kept for this last trace.json (see TraceFormat.reserveFile).
@@ -302,7 +315,7 @@ final class RecordingSession: @unchecked Sendable {
         let meta = metadata
         state.unlock()
         try? trace.writeMetadata(meta)
-        if trace.path == root.path { finishChildIndexes() }
+        if !isChild { finishChildIndexes() }
         state.lock()
         finalized = true
         state.broadcast()
