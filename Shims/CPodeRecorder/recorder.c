@@ -154,6 +154,10 @@ typedef struct CodeInfo {
     int first_line, nlines;
     uint64_t *line_refs;
     uint64_t no_line_refs;
+    // Per line (from first_line): 1 when its bytecode may change an object in place without a
+    // Python call (see may_mutate); no_line_mutates for instructions without a line.
+    uint8_t *line_mutates;
+    uint8_t no_line_mutates;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -162,14 +166,45 @@ static void free_code_info(void *p) {
     free(ci->slot_names);
     free(ci->slot_flags);
     free(ci->line_refs);
+    free(ci->line_mutates);
     free(ci);
 }
 
 static inline uint64_t slot_bit(int slot) { return 1ull << (slot < 63 ? slot : 63); }
 
-// Which local slots each line of `code` loads, stores or deletes (from the unspecialised
-// bytecode). A container local that its line does not name, while no other Python code ran,
-// cannot have changed unless another reference to it exists (see Slot.shared).
+// Whether an instruction may change an object in place by itself: C functions it calls
+// (list.append, heapq.heappush, setattr), stores and deletions of attributes and items,
+// in-place operators, subscripts (a defaultdict inserts), with blocks, raises; and anything not
+// known to be harmless. Python code it runs instead shows as a call (see call_epoch).
+static int may_mutate(int op, uint32_t arg) {
+    switch (op) {
+    case CACHE: case POP_TOP: case PUSH_NULL: case NOP: case UNARY_POSITIVE: case UNARY_NEGATIVE:
+    case UNARY_NOT: case UNARY_INVERT: case GET_LEN: case MATCH_MAPPING: case MATCH_SEQUENCE:
+    case MATCH_KEYS: case LIST_TO_TUPLE: case RETURN_VALUE: case STORE_NAME: case DELETE_NAME:
+    case UNPACK_SEQUENCE: case FOR_ITER: case UNPACK_EX: case SWAP: case LOAD_CONST: case LOAD_NAME:
+    case BUILD_TUPLE: case BUILD_LIST: case BUILD_SET: case BUILD_MAP: case LOAD_ATTR: case COMPARE_OP:
+    case JUMP_FORWARD: case JUMP_IF_FALSE_OR_POP: case JUMP_IF_TRUE_OR_POP: case POP_JUMP_FORWARD_IF_FALSE:
+    case POP_JUMP_FORWARD_IF_TRUE: case LOAD_GLOBAL: case IS_OP: case CONTAINS_OP: case COPY:
+    case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case POP_JUMP_FORWARD_IF_NOT_NONE:
+    case POP_JUMP_FORWARD_IF_NONE: case MAKE_FUNCTION: case BUILD_SLICE: case JUMP_BACKWARD_NO_INTERRUPT:
+    case MAKE_CELL: case LOAD_CLOSURE: case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF:
+    case JUMP_BACKWARD: case EXTENDED_ARG: case LIST_APPEND: case SET_ADD: case MAP_ADD:
+    case LOAD_CLASSDEREF: case COPY_FREE_VARS: case RESUME: case FORMAT_VALUE: case BUILD_CONST_KEY_MAP:
+    case BUILD_STRING: case LOAD_METHOD: case LIST_EXTEND: case SET_UPDATE: case DICT_MERGE:
+    case DICT_UPDATE: case POP_JUMP_BACKWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_NONE:
+    case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE: case GET_ITER: case KW_NAMES:
+        return 0;
+    case BINARY_OP:
+        return arg >= NB_INPLACE_ADD;
+    default:
+        return 1;
+    }
+}
+
+// Which local slots each line of `code` loads, stores or deletes, and whether it may change an
+// object in place (from the unspecialised bytecode). A container local that its line does not
+// name, while no other Python code ran, cannot have changed unless another reference to it
+// exists (see Slot.shared); after a line that changes nothing in place, none can have.
 static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     PyObject *bytes = PyCode_GetCode(code);
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
@@ -179,13 +214,20 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     // so it is asked only for those); lines outside the range found get a full check.
     typedef struct { int line; uint64_t bit; } Ref;
     Ref *refs = malloc(sizeof *refs * (size_t)(n / 2 + 1));
-    if (!refs) { Py_DECREF(bytes); return; }
-    int count = 0, lo = code->co_firstlineno, hi = -1;
+    int *mutating = malloc(sizeof *mutating * (size_t)(n / 2 + 1));
+    if (!refs || !mutating) { free(refs); free(mutating); Py_DECREF(bytes); return; }
+    int count = 0, nmutating = 0, lo = code->co_firstlineno, hi = -1;
     uint32_t ext = 0;
     for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
         int op = ops[i];
         uint32_t arg = ext | ops[i + 1];
         ext = op == EXTENDED_ARG ? arg << 8 : 0;
+        if (may_mutate(op, arg)) {
+            int line = PyCode_Addr2Line(code, (int)i);
+            mutating[nmutating++] = line;
+            if (line >= 0 && line < lo) lo = line;
+            if (line > hi) hi = line;
+        }
         switch (op) {
         case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case MAKE_CELL: case LOAD_CLOSURE:
         case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF: case LOAD_CLASSDEREF: {
@@ -207,8 +249,15 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             if (refs[k].line < 0) ci->no_line_refs |= refs[k].bit;
             else ci->line_refs[refs[k].line - lo] |= refs[k].bit;
         }
+        if ((ci->line_mutates = calloc((size_t)ci->nlines, 1))) {
+            for (int k = 0; k < nmutating; k++) {
+                if (mutating[k] < 0) ci->no_line_mutates = 1;
+                else ci->line_mutates[mutating[k] - lo] = 1;
+            }
+        }
     }
     free(refs);
+    free(mutating);
 }
 
 static int glob_match(char **globs, int n, const char *path) {
@@ -262,7 +311,7 @@ static CodeInfo *code_info(PyCodeObject *code) {
             if (kind & (CO_FAST_CELL | CO_FAST_FREE)) ci->slot_flags[i] |= 2;
             if (kind & CO_FAST_FREE) ci->slot_flags[i] |= 4;
         }
-        if (ci->optimized) compute_line_refs(ci, code);
+        compute_line_refs(ci, code);
         uint32_t *extra_names = NULL;
         Py_ssize_t n_extra = 0;
         if (!ci->optimized && PyTuple_Check(code->co_names)) {
@@ -311,6 +360,7 @@ typedef struct Activation {
     uint32_t depth;
     int last_line;
     uint64_t epoch;  // call_epoch at the last check of its locals
+    unsigned long switches;  // the GIL's switch count then (see unchanged_since)
     Slot *slots;
     int slot_cap;
     DictSlot *dslots;
@@ -494,11 +544,25 @@ static int skip_global(PyObject *key, PyObject *v) {
     return PyModule_Check(v) || PyFunction_Check(v) || PyType_Check(v) || PyCFunction_Check(v);
 }
 
+// How often another thread took the GIL (CPython counts it as threads take turns).
+static inline unsigned long gil_switches(void) { return _PyRuntime.ceval.gil.switch_number; }
+
+// Whether nothing can have changed in place since `a`'s previous event: the line it ran
+// changes nothing by itself (see may_mutate), no Python code ran since (call_epoch counts
+// calls), and no other thread held the GIL. Then only rebindings of its locals are news.
+static inline int unchanged_since(const Activation *a) {
+    const CodeInfo *ci = a->code;
+    if (a->epoch != call_epoch || a->switches != gil_switches() || !ci->line_mutates || ci->no_line_mutates) return 0;
+    int k = a->last_line - ci->first_line;
+    return k >= 0 && k < ci->nlines && !ci->line_mutates[k];
+}
+
 // Module and class bodies keep their variables in a dict, not in fast locals.
-static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *count, int initial) {
+static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *count, int initial, int unchanged) {
     if (!d || !PyDict_Check(d)) return;
     uint64_t version = ((PyDictObject *)d)->ma_version_tag;
     if (version == a->dict_version && !initial) {
+        if (unchanged) return;
         for (int i = 0; i < a->ndslots; i++) {
             DictSlot *s = &a->dslots[i];
             if (!s->mutable_ || !s->ptr) continue;
@@ -559,7 +623,10 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     CodeInfo *ci = a->code;
     _PyInterpreterFrame *f = frame->f_frame;
     if (!ci->optimized) {
-        check_dict_locals(t, a, f->f_locals, count, call);
+        int unchanged = !call && unchanged_since(a);
+        a->epoch = call_epoch;
+        a->switches = gil_switches();
+        check_dict_locals(t, a, f->f_locals, count, call, unchanged);
         return;
     }
     PyObject **locals = f->localsplus;
@@ -570,7 +637,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         int k = a->last_line - ci->first_line;
         if (k >= 0 && k < ci->nlines) refs = ci->line_refs[k] | ci->no_line_refs;
     }
+    int unchanged = !call && unchanged_since(a);
     a->epoch = call_epoch;
+    a->switches = gil_switches();
     for (int i = 0; i < ci->nslots; i++) {
         uint8_t fl = ci->slot_flags[i];
         if (fl & 1) continue;
@@ -584,7 +653,10 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit, &s->shared); }
             continue;
         }
-        if (v == s->ptr && !s->shared && !(refs & slot_bit(i))) continue;
+        // A shared local is skipped only after a line that changed nothing in place; an
+        // unshared one also when its line did not name it (a line that names it may have made
+        // another reference to it, which its next fingerprint must see).
+        if (v == s->ptr && (s->shared ? unchanged : !(refs & slot_bit(i)))) continue;
         check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 0);
     }
 }
