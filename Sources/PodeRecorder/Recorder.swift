@@ -340,19 +340,16 @@ final class RecordingSession: @unchecked Sendable {
         return (try? last?.events().last?.seq) ?? 0
     }
 
-    func recordExec(_ path: String) {
-        finalize()
-        state.lock()
-        metadata.execed = path
-        let meta = metadata
-        state.unlock()
-        try? trace.writeMetadata(meta)
-    }
+    /// The process replaced itself with the program at `path` (os.exec*).
+    func recordExec(_ path: String) { finishNoting { $0.execed = path } }
 
-    func recordExitStatus(_ status: Int32) {
+    func recordExitStatus(_ status: Int32) { finishNoting { $0.exitStatus = status } }
+
+    /// Finishes the trace, then notes how the process ended in trace.json.
+    private func finishNoting(_ note: (inout TraceMetadata) -> Void) {
         finalize()
         state.lock()
-        metadata.exitStatus = status
+        note(&metadata)
         let meta = metadata
         state.unlock()
         try? trace.writeMetadata(meta)
