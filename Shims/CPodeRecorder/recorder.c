@@ -174,24 +174,25 @@ static inline uint64_t slot_bit(int slot) { return 1ull << (slot < 63 ? slot : 6
 
 // Whether an instruction may change an object in place by itself: C functions it calls
 // (list.append, heapq.heappush, setattr), stores and deletions of attributes and items,
-// in-place operators, subscripts (a defaultdict inserts), with blocks, raises; and anything not
-// known to be harmless. Python code it runs instead shows as a call (see call_epoch).
+// in-place operators, subscripts (a defaultdict inserts), with blocks, raises, and whatever
+// draws from an iterator (for, unpacking, `in`, `[*it]`: iter(lst.pop, None) pops with no
+// Python call); and anything not known to be harmless. Python code it runs instead shows as a
+// call (see call_epoch).
 static int may_mutate(int op, uint32_t arg) {
     switch (op) {
     case CACHE: case POP_TOP: case PUSH_NULL: case NOP: case UNARY_POSITIVE: case UNARY_NEGATIVE:
     case UNARY_NOT: case UNARY_INVERT: case GET_LEN: case MATCH_MAPPING: case MATCH_SEQUENCE:
     case MATCH_KEYS: case LIST_TO_TUPLE: case RETURN_VALUE: case STORE_NAME: case DELETE_NAME:
-    case UNPACK_SEQUENCE: case FOR_ITER: case UNPACK_EX: case SWAP: case LOAD_CONST: case LOAD_NAME:
+    case SWAP: case LOAD_CONST: case LOAD_NAME:
     case BUILD_TUPLE: case BUILD_LIST: case BUILD_SET: case BUILD_MAP: case LOAD_ATTR: case COMPARE_OP:
     case JUMP_FORWARD: case JUMP_IF_FALSE_OR_POP: case JUMP_IF_TRUE_OR_POP: case POP_JUMP_FORWARD_IF_FALSE:
-    case POP_JUMP_FORWARD_IF_TRUE: case LOAD_GLOBAL: case IS_OP: case CONTAINS_OP: case COPY:
+    case POP_JUMP_FORWARD_IF_TRUE: case LOAD_GLOBAL: case IS_OP: case COPY:
     case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case POP_JUMP_FORWARD_IF_NOT_NONE:
     case POP_JUMP_FORWARD_IF_NONE: case MAKE_FUNCTION: case BUILD_SLICE: case JUMP_BACKWARD_NO_INTERRUPT:
     case MAKE_CELL: case LOAD_CLOSURE: case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF:
     case JUMP_BACKWARD: case EXTENDED_ARG: case LIST_APPEND: case SET_ADD: case MAP_ADD:
     case LOAD_CLASSDEREF: case COPY_FREE_VARS: case RESUME: case FORMAT_VALUE: case BUILD_CONST_KEY_MAP:
-    case BUILD_STRING: case LOAD_METHOD: case LIST_EXTEND: case SET_UPDATE: case DICT_MERGE:
-    case DICT_UPDATE: case POP_JUMP_BACKWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_NONE:
+    case BUILD_STRING: case LOAD_METHOD: case POP_JUMP_BACKWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_NONE:
     case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE: case GET_ITER: case KW_NAMES:
         return 0;
     case BINARY_OP:

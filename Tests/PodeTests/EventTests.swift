@@ -40,6 +40,44 @@ final class EventTests: XCTestCase {
         ])
     }
 
+    /// Lines that change nothing in place let the recorder skip shared locals; lines that draw
+    /// from an iterator, or call a C function, must not: iter(lst.pop, sentinel) pops with no
+    /// Python call in sight.
+    func testInPlaceChangesWithoutAnyPythonCallAreSeen() throws {
+        let got = try events("""
+        def main():
+            lst = [1, 2, 3, 4]
+            alias = lst
+            it = iter(lst.pop, 1)
+            for x in it:
+                y = x
+            more = [5, 6]
+            keep = more
+            drain = iter(more.pop, 5)
+            rest = [*drain]
+            box = {}
+            other = box
+            box.setdefault("k", 0)
+            z = 0
+            return len(alias) + len(keep) + len(rest) + z
+
+        main()
+
+        """, query: "func:main var:lst OR func:main var:more OR func:main var:box")
+        let values = got.map { $0.split(separator: " ", maxSplits: 3).dropFirst(3).first.map(String.init) ?? "" }
+        XCTAssertEqual(values, [
+            "lst=[1, 2, 3, 4]",
+            "lst=[1, 2, 3] alias=[1, 2, 3] x=4",
+            "lst=[1, 2] alias=[1, 2] x=3",
+            "lst=[1] alias=[1] x=2",
+            "lst=[] alias=[]",
+            "more=[5, 6]",
+            "more=[] keep=[] rest=[6]",
+            "box={}",
+            "box={'k': 0} other={'k': 0}",
+        ])
+    }
+
     func testCyclesAndNestedContainers() throws {
         let got = try events("""
         a = [1, (2, 'two'), {'k': {3}}]
