@@ -50,6 +50,8 @@ struct SearchCommand: ParsableCommand {
     var facets: String?
 
     static let facetNames = FacetCounter.names
+    /// Every facet --facets takes: the default ones and pid.
+    static let allFacetNames = facetNames + [FacetCounter.processFacet]
 
     /// `--facets` may stand alone; give it its explicit value so ArgumentParser can read it.
     static func normalizeFacets(_ args: [String]) -> [String] {
@@ -61,7 +63,7 @@ struct SearchCommand: ParsableCommand {
             if a == "--" { out += args[i...]; break }
             if a == "--facets" {
                 let next = i + 1 < args.count ? args[i + 1] : ""
-                let isList = !next.isEmpty && next.split(separator: ",").allSatisfy { (facetNames + [FacetCounter.processFacet]).contains(String($0)) }
+                let isList = !next.isEmpty && next.split(separator: ",").allSatisfy { allFacetNames.contains(String($0)) }
                 if isList {
                     out.append("--facets=" + next)
                     i += 2
@@ -81,8 +83,8 @@ struct SearchCommand: ParsableCommand {
         if first && last { throw ValidationError("--first and --last cannot be used together") }
         if let limit, limit < 1 { throw ValidationError("--limit takes a number of at least 1") }
         if let facets {
-            for f in facets.split(separator: ",") where !(Self.facetNames + [FacetCounter.processFacet]).contains(String(f)) {
-                throw ValidationError("unknown facet '\(f)'; the facets are \((Self.facetNames + [FacetCounter.processFacet]).joined(separator: ", "))")
+            for f in facets.split(separator: ",") where !Self.allFacetNames.contains(String(f)) {
+                throw ValidationError("unknown facet '\(f)'; the facets are \(Self.allFacetNames.joined(separator: ", "))")
             }
         }
     }
