@@ -82,10 +82,19 @@ public final class BlockIndexer {
     /// Blocks between commits: bounds the memory Xapian holds for uncommitted postings.
     static let blocksPerCommit = 64
 
+    /// Indexes what the log of the trace at `traceDirectory` holds past its index, to the end,
+    /// and closes the index; returns the events added.
+    public static func complete(traceDirectory: String) throws -> Int {
+        let indexer = try BlockIndexer(traceDirectory: traceDirectory, reader: try LogReader(directory: traceDirectory))
+        let added = try indexer.indexAvailable(final: true)
+        try indexer.close()
+        return added
+    }
+
+    @discardableResult
     /// Indexes whole blocks of what the log holds now; with `final`, the last partial block too.
     /// Commits every `blocksPerCommit` blocks and at the end when anything was added; calls
     /// `progress` with the events of each block added. Returns the number of events indexed.
-    @discardableResult
     /// `shouldStop` is asked before each frame: when it says so, indexing ends at once, and
     /// what was not committed yet is left for a later indexer (its documents are never seen).
     public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, progress: (Int) -> Void = { _ in }) throws -> Int {

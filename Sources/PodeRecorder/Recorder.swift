@@ -246,6 +246,24 @@ final class RecordingSession: @unchecked Sendable {
         return thread
     }
 
+    /// Takes `trace`'s writer lock and makes the files a recording keeps open, at high descriptor
+    /// numbers (see LowDescriptors): trace.json, the reserved space, the logs and the index.
+    static func open(_ trace: TraceDirectory, root: TraceDirectory, metadata: TraceMetadata, presetSources: [String: String],
+                     redact: Bool) throws -> RecordingSession {
+        try LowDescriptors.keepFree {
+            let lock = try RawFile(path: trace.lockPath, flags: O_RDWR | O_CREAT)
+            guard lock.tryLock() else {
+                throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
+            }
+            try trace.writeMetadata(metadata)
+            try Recorder.reserveSpace(in: trace)
+            let session = RecordingSession(trace: trace, root: root, metadata: metadata, writer: try LogWriter(directory: trace.path),
+                                           lock: lock, presetSources: presetSources, redact: redact)
+            session.openIndex()
+            return session
+        }
+    }
+
     // MARK: forks
 
     /// In a forked child (only its forking thread exists): lets go of this process's files
@@ -256,27 +274,15 @@ final class RecordingSession: @unchecked Sendable {
         lock.close()
         writer.close()
         let pid = getpid()
-        let part = TraceDirectory(path: root.processesPath + "/" + String(pid))
         do {
-            return try LowDescriptors.keepFree {
-                let fm = FileManager.default
-                try fm.createDirectory(atPath: root.processesPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                try fm.createDirectory(atPath: part.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-                try fm.createDirectory(atPath: part.sourcesPath, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-                let lock = try RawFile(path: part.lockPath, flags: O_RDWR | O_CREAT)
-                guard lock.tryLock() else { throw RecordError("\(part.path) is locked") }
-                var meta = TraceMetadata(arguments: metadata.arguments, workingDirectory: fm.currentDirectoryPath,
-                                         python: metadata.python, pid: pid, started: Date())
-                meta.parentPid = parentPid
-                meta.forkedAt = forkSeq
-                try part.writeMetadata(meta)
-                try Recorder.reserveSpace(in: part)
-                let child = RecordingSession(trace: part, root: root, metadata: meta, writer: try LogWriter(directory: part.path),
-                                             lock: lock, presetSources: presetSources, redact: redact)
-                child.openIndex()
-                child.startThreads()
-                return child
-            }
+            let part = try Recorder.createTraceDirectory(root.processesPath + "/" + String(pid), label: "")
+            var meta = TraceMetadata(arguments: metadata.arguments, workingDirectory: FileManager.default.currentDirectoryPath,
+                                     python: metadata.python, pid: pid, started: Date())
+            meta.parentPid = parentPid
+            meta.forkedAt = forkSeq
+            let child = try RecordingSession.open(part, root: root, metadata: meta, presetSources: presetSources, redact: redact)
+            child.startThreads()
+            return child
         } catch {
             FileHandle.standardError.write(Data("pode: the forked process \(pid) is not recorded: \(error)\n".utf8))
             return nil
@@ -325,10 +331,7 @@ final class RecordingSession: @unchecked Sendable {
     /// Indexes what forked children that have ended left unindexed (see stopIndexing).
     private func finishChildIndexes() {
         for (part, _) in TraceDirectory.list(root: root.processesPath) where !part.isBeingWritten {
-            guard let reader = try? LogReader(directory: part.path),
-                  let indexer = try? BlockIndexer(traceDirectory: part.path, reader: reader) else { continue }
-            _ = try? indexer.indexAvailable(final: true)
-            try? indexer.close()
+            _ = try? BlockIndexer.complete(traceDirectory: part.path)
         }
     }
 
@@ -407,22 +410,11 @@ public enum Recorder {
 
         let trace = try createTraceDirectory(options.output, label: label)
         // The files pode keeps open while the program runs take high descriptor numbers.
-        let session: RecordingSession = try LowDescriptors.keepFree {
-            let lock = try RawFile(path: trace.lockPath, flags: O_RDWR | O_CREAT)
-            guard lock.tryLock() else {
-                throw RecordError("cannot record into \(trace.path): another pode process is writing it (wait for it to finish or choose another -o DIR)")
-            }
-            let cwd = FileManager.default.currentDirectoryPath
-            let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: cwd, python: python, pid: getpid(), started: Date())
-            try trace.writeMetadata(metadata)
-            try reserveSpace(in: trace)
-            let writer = try LogWriter(directory: trace.path)
-            let session = RecordingSession(trace: trace, root: trace, metadata: metadata, writer: writer, lock: lock,
-                                           presetSources: presetSources.mapValues { options.redact ? Redaction.source($0) : $0 },
-                                           redact: options.redact)
-            session.openIndex()
-            return session
-        }
+        let metadata = TraceMetadata(arguments: Redaction.arguments(pythonArgs), workingDirectory: FileManager.default.currentDirectoryPath,
+                                     python: python, pid: getpid(), started: Date())
+        let session = try RecordingSession.open(trace, root: trace, metadata: metadata,
+                                                presetSources: presetSources.mapValues { options.redact ? Redaction.source($0) : $0 },
+                                                redact: options.redact)
         activeSession = session
 
         // Start the interpreter exactly as `python3.11 ARGS` would.

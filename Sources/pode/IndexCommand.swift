@@ -40,10 +40,7 @@ struct IndexCommand: ParsableCommand {
                     if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
                 }
             }
-            let reader = try LogReader(directory: trace.path)
-            let indexer = try BlockIndexer(traceDirectory: trace.path, reader: reader)
-            added = try indexer.indexAvailable(final: true)
-            try indexer.close()
+            added = try BlockIndexer.complete(traceDirectory: trace.path)
         } catch let e as XapianError where e.isLockError {
             throw CommandFailure("cannot index \(trace.path): another pode process is indexing it (wait for it to finish)")
         } catch {
