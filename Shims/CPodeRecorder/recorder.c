@@ -1098,7 +1098,15 @@ static void after_fork_child(void) {
 // os.register_at_fork(after_in_child=...): Python's state is whole again here.
 static PyObject *after_fork_in_child(PyObject *self, PyObject *unused) {
     (void)self; (void)unused;
-    if (fork_recorded && fork_child_callback && fork_child_callback((int64_t)fork_parent, fork_seq) == 0) {
+    if (!fork_recorded || !fork_child_callback) Py_RETURN_NONE;
+    // A SIGTERM or SIGHUP while the child's part is being made (a pool ending a worker that is
+    // still starting) waits until the part exists, so that the child still finishes it.
+    sigset_t fatal, old;
+    sigemptyset(&fatal);
+    sigaddset(&fatal, SIGTERM);
+    sigaddset(&fatal, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &fatal, &old);
+    if (fork_child_callback((int64_t)fork_parent, fork_seq) == 0) {
         recorder_pid = getpid();
         stopped = 0;
         for (int i = 0; i < 2; i++) {
@@ -1109,6 +1117,7 @@ static PyObject *after_fork_in_child(PyObject *self, PyObject *unused) {
         start_finisher();
         recording = 1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     Py_RETURN_NONE;
 }
 

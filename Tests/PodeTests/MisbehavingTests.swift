@@ -56,6 +56,28 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertTrue(list.stdout.contains(" exec ") && list.stdout.contains("(+1 process)"), list.stdout)
     }
 
+    /// A pool that ends (SIGTERM to its workers) while a worker is still starting: the worker's
+    /// part waits for the signal until it exists, then is finished like any other.
+    func testPoolsEndedWhileTheirWorkersStartLeaveFinishedParts() throws {
+        try assertSame("""
+        import multiprocessing
+        def sq(x):
+            return x * x
+        if __name__ == "__main__":
+            for k in range(10):
+                with multiprocessing.Pool(3) as pool:
+                    pool.map(sq, range(1))
+            print("done")
+        """)
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/processes")
+        XCTAssertFalse(parts.isEmpty)
+        XCTAssertLessThanOrEqual(parts.count, 30)
+        for part in parts {
+            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/t/processes/" + part + "/trace.json"))) as! [String: Any]
+            XCTAssertEqual(meta["state"] as? String, "complete", "worker \(part): \(meta)")
+        }
+    }
+
     func testSIGTERMLosesNothingAndEndsTheProcessByTheSignal() throws {
         let program = """
         import os, time
