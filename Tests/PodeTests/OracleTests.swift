@@ -24,6 +24,8 @@ final class OracleTests: XCTestCase {
             XCTAssertNil(result["reference_broken"], "\(name): the reference recorder failed")
             XCTAssertEqual(result["ok"] as? Bool, true, "\(name): \(result["differences"] ?? "")")
         }
-        XCTAssertEqual(r.status, 0, r.stderr)
+        // Repeated last, so that a log cut short still names what differed.
+        let differing = results.filter { $0["ok"] as? Bool != true }.map { "\($0["program"] ?? "?"): \($0["differences"] ?? "") \($0["output_difference"] ?? "")" }
+        XCTAssertEqual(r.status, 0, "programs that differ: \(differing.joined(separator: "; ")) \(r.stderr)")
     }
 }
