@@ -942,6 +942,7 @@ static void *finisher(void *unused) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pode_recorder_name_this_thread("pode-signals");
     unsigned char b;
     while (read(signal_pipe[0], &b, 1) < 0 && errno == EINTR) {}
     finish_trace();
@@ -965,8 +966,12 @@ static int move_high(int fd) {
     return moved;
 }
 
-// Installs the handler for signals whose default action ends the process, where python3 left
-// that default in place (not where the signal is ignored, as under nohup).
+void pode_recorder_name_this_thread(const char *name) {
+    char short_name[16];
+    snprintf(short_name, sizeof short_name, "%s", name);
+    pthread_setname_np(pthread_self(), short_name);
+}
+
 // Starts the thread that finishes the trace for a fatal signal (see finish_then_die).
 static int start_finisher(void) {
     if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return -1;
@@ -980,6 +985,8 @@ static int start_finisher(void) {
     return 0;
 }
 
+// Installs the handler for signals whose default action ends the process, where python3 left
+// that default in place (not where the signal is ignored, as under nohup).
 static void catch_fatal_signals(void) {
     if (start_finisher() != 0) return;
     static const int sigs[] = {SIGTERM, SIGHUP};

@@ -385,6 +385,7 @@ static void *repr_watchdog(void *unused) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pode_recorder_name_this_thread("pode-repr-watch");
     for (;;) {
         usleep(50 * 1000);
         uint64_t gen = repr_generation;
