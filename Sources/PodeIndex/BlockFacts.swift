@@ -245,6 +245,16 @@ struct TextSet {
         }
     }
 
+    /// Calls `body` with the whole arena (entries' bytes at their `start`), valid only during the call.
+    func withArena<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes(body)
+    }
+
+    /// Calls `body` with the bytes of entry `e` (valid only during the call).
+    func withBytes<R>(_ e: Entry, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[e.start..<e.start + e.length])) }
+    }
+
     /// The text of entry `e`.
     func text(_ e: Entry) -> String {
         arena.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[e.start..<e.start + e.length]), as: UTF8.self) }

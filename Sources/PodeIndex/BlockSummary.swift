@@ -97,7 +97,7 @@ public enum BlockSummary {
     /// The summary of a block, given the index terms of its distinct texts; nil when an event
     /// has more than 64 values.
     static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
-        var table = RowTable(terms: textTerms.names.count)
+        var table = RowTable(terms: textTerms.count)
         var shapeCounts = [Int](repeating: 0, count: facts.shapes.entries.count)
         var masks: [(term: Int32, mask: UInt64)] = []
         var fields: [UInt32] = []
@@ -129,16 +129,19 @@ public enum BlockSummary {
             facts.shapes.copyWords(entry, into: &fields)
             for field in fields { Varint.append(UInt64(field), to: &out) }
         }
-        let keys = textTerms.names.map { Array($0.utf8) }
-        let order = keys.indices.filter { table.head[$0] >= 0 && keys[$0].count <= maxTermBytes }.sorted { a, b in
-            keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in precedes(x, y) } }
+        let keys = textTerms.terms.entries
+        let order = textTerms.terms.withArena { arena in
+            keys.indices.filter { table.head[$0] >= 0 && keys[$0].length <= maxTermBytes }.sorted { a, b in
+                precedes(UnsafeRawBufferPointer(rebasing: arena[keys[a].start..<keys[a].start + keys[a].length]),
+                         UnsafeRawBufferPointer(rebasing: arena[keys[b].start..<keys[b].start + keys[b].length]))
+            }
         }
         var entries: [UInt8] = []
         var starts: [UInt32] = []
         for id in order {
             starts.append(UInt32(entries.count))
-            Varint.append(UInt64(keys[id].count), to: &entries)
-            entries += keys[id]
+            Varint.append(UInt64(keys[id].length), to: &entries)
+            textTerms.terms.withBytes(keys[id]) { entries.append(contentsOf: $0) }
             let list = table.rows(of: id)
             Varint.append(UInt64(list.count), to: &entries)
             for row in list {

@@ -134,30 +134,67 @@ public enum Schema {
         return terms
     }
 
-    /// The index terms of a block's distinct value texts: each term once, and by text entry
-    /// the numbers of the terms that text has.
+    /// The index terms of a block's distinct value texts: each term once (term number k is
+    /// entry k of `terms`, its bytes), and by text entry the numbers of the terms that text has.
     struct TextTerms {
-        var names: [String] = []
-        var numbers: [String: Int32] = [:]
+        var terms = TextSet()
         var byEntry: [[Int32]] = []
+
+        var count: Int { terms.entries.count }
+        /// The terms as strings, in number order.
+        var names: [String] { terms.entries.map { terms.text($0) } }
+
+        /// Adds `bytes` as a term of the text whose term numbers are `mine`.
+        mutating func add(_ bytes: UnsafeRawBufferPointer, to mine: inout [Int32]) {
+            let n = Int32(terms.insert(type: 0, truncated: false, bytes: bytes))
+            if !mine.contains(n) { mine.append(n) }
+        }
+    }
+
+    /// What textTerms(of:) needs to know of a type, looked up once per block.
+    private struct TextType {
+        var name: String
+        var isStr: Bool
+        var isScalar: Bool
     }
 
     static func textTerms(of facts: BlockFacts, definitions: Definitions) -> TextTerms {
         var out = TextTerms()
         out.byEntry.reserveCapacity(facts.texts.entries.count)
+        var types: [UInt32: TextType] = [:]
+        var exact: [UInt8] = []
         for e in facts.texts.entries {
-            let typeName = definitions.typeName(e.type)
+            let type: TextType
+            if let known = types[e.type] { type = known } else {
+                let name = definitions.typeName(e.type)
+                type = TextType(name: name, isStr: name == "str", isScalar: scalarTypes.contains(name))
+                types[e.type] = type
+            }
             var mine: [Int32] = []
-            textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: typeName), typeName: typeName, forIndex: true) { t in
-                let n: Int32
-                if let known = out.numbers[t] {
-                    n = known
-                } else {
-                    n = Int32(out.names.count)
-                    out.numbers[t] = n
-                    out.names.append(t)
+            // ASCII texts (numbers, names, most strings) are split as bytes; the rest, and strings
+            // with escapes, as Strings. Both give the terms searchText and textTerms(_:) give.
+            let done = facts.texts.withBytes(e) { raw -> Bool in
+                guard raw.allSatisfy({ $0 < 0x80 }) else { return false }
+                var text = raw
+                if type.isStr && !e.truncated, raw.count >= 2, raw[0] == 0x27 || raw[0] == 0x22, raw[raw.count - 1] == raw[0] {
+                    text = UnsafeRawBufferPointer(rebasing: raw[1..<raw.count - 1])
+                    if text.contains(0x5C) { return false }  // a backslash escape: unquotePythonString decodes it
                 }
-                if !mine.contains(n) { mine.append(n) }
+                let oneWord = !text.isEmpty && text.allSatisfy(Tokenizer.isASCIIWordByte)
+                if !oneWord && (type.isScalar || text.count <= exactTermMaxBytes) {
+                    exact.removeAll(keepingCapacity: true)
+                    exact.append(contentsOf: Prefix.exactValue.utf8)
+                    exact.append(contentsOf: text)
+                    exact.withUnsafeBytes { out.add($0, to: &mine) }
+                }
+                Tokenizer.forEachASCIIWord(in: text, parts: true) { out.add($0, to: &mine) }
+                return true
+            }
+            if !done {
+                textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: type.name), typeName: type.name, forIndex: true) { t in
+                    var t = t
+                    t.withUTF8 { out.add(UnsafeRawBufferPointer($0), to: &mine) }
+                }
             }
             out.byEntry.append(mine)
         }

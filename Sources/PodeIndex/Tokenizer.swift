@@ -99,53 +99,60 @@ public enum Tokenizer {
     static func forEachASCIIWord(in text: String, parts: Bool, _ body: (String) -> Void) {
         var text = text
         text.withUTF8 { bytes in
-            let n = bytes.count
-            var i = 0
-            var word: [UInt8] = []
-            var joins: [Int] = []
+            forEachASCIIWord(in: UnsafeRawBufferPointer(bytes), parts: parts) { body(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
+    /// The words of ASCII text, each passed as its lower-cased bytes (valid only during the call).
+    static func forEachASCIIWord(in bytes: UnsafeRawBufferPointer, parts: Bool, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let n = bytes.count
+        var i = 0
+        var word: [UInt8] = []
+        var joins: [Int] = []
+        while i < n {
+            guard isASCIIWordByte(bytes[i]) else { i += 1; continue }
+            word.removeAll(keepingCapacity: true)
+            joins.removeAll(keepingCapacity: true)
             while i < n {
-                guard isASCIIWordByte(bytes[i]) else { i += 1; continue }
-                word.removeAll(keepingCapacity: true)
-                joins.removeAll(keepingCapacity: true)
-                while i < n {
-                    let c = bytes[i]
-                    if isASCIIWordByte(c) {
-                        word.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
+                let c = bytes[i]
+                if isASCIIWordByte(c) {
+                    word.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
+                    i += 1
+                    continue
+                }
+                if i + 1 < n, let last = word.last {
+                    let next = bytes[i + 1]
+                    if (c == 0x27 || c == 0x26) && isASCIIWordByte(next) && !isASCIIDigit(next) {
+                        joins.append(word.count)
+                        word.append(c)
                         i += 1
                         continue
                     }
-                    if i + 1 < n, let last = word.last {
-                        let next = bytes[i + 1]
-                        if (c == 0x27 || c == 0x26) && isASCIIWordByte(next) && !isASCIIDigit(next) {
-                            joins.append(word.count)
-                            word.append(c)
-                            i += 1
-                            continue
-                        }
-                        if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
-                            word.append(c)
-                            i += 1
-                            continue
-                        }
-                    }
-                    break
-                }
-                if i < n, bytes[i] == 0x2B || bytes[i] == 0x23 {
-                    let ch = bytes[i]
-                    var j = i
-                    while j < n && bytes[j] == ch && j - i < 3 { j += 1 }
-                    let count = j - i
-                    if (j == n || !isASCIIWordByte(bytes[j])) && (ch == 0x2B ? count <= 3 : count == 1) {
-                        for _ in 0..<count { word.append(ch) }
-                        i = j
+                    if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
+                        word.append(c)
+                        i += 1
+                        continue
                     }
                 }
-                body(String(decoding: word, as: UTF8.self))
+                break
+            }
+            if i < n, bytes[i] == 0x2B || bytes[i] == 0x23 {
+                let ch = bytes[i]
+                var j = i
+                while j < n && bytes[j] == ch && j - i < 3 { j += 1 }
+                let count = j - i
+                if (j == n || !isASCIIWordByte(bytes[j])) && (ch == 0x2B ? count <= 3 : count == 1) {
+                    for _ in 0..<count { word.append(ch) }
+                    i = j
+                }
+            }
+            word.withUnsafeBytes { w in
+                body(w)
                 if parts && !joins.isEmpty {
                     var start = 0
-                    for j in joins + [word.count] {
-                        let end = min(j, word.count)
-                        if end > start { body(String(decoding: word[start..<end], as: UTF8.self)) }
+                    for j in joins + [w.count] {
+                        let end = min(j, w.count)
+                        if end > start { body(UnsafeRawBufferPointer(rebasing: w[start..<end])) }
                         start = j + 1
                     }
                 }

@@ -11,6 +11,8 @@ final class SchemaTests: XCTestCase {
         records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("Tok.run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
         records.append(3); Varint.append(1, to: &records); str("str")
         records.append(3); Varint.append(2, to: &records); str("app.Node")
+        records.append(3); Varint.append(3, to: &records); str("int")
+        records.append(3); Varint.append(4, to: &records); str("bytes")
         records.append(4); Varint.append(3, to: &records); str("word_count")
         records.append(4); Varint.append(4, to: &records); str("node")
         try records.withUnsafeBytes { try defs.add(records: $0) }
@@ -24,6 +26,12 @@ final class SchemaTests: XCTestCase {
                   values: [value(4, 2, "<app.Node object at 0x1> {x=3.14}"), value(3, 0, "", .deleted)]),
             Event(seq: 3, time: 0, kind: .return, thread: 1, activation: 1, caller: 0, callerLine: 0, code: 1, line: 5, depth: 0, valueLine: 5,
                   values: [value(ValueName.returnValue, 1, "'héllo'"), value(3, 1, "'word_like_1'")]),
+            // Texts the indexer splits as bytes, and their neighbours that it splits as Strings.
+            Event(seq: 4, time: 0, kind: .line, thread: 1, activation: 1, caller: 0, callerLine: 0, code: 1, line: 6, depth: 0, valueLine: 5,
+                  values: [value(3, 1, "\"it's Big & Bold C++\""), value(4, 1, "''"), value(3, 1, "'Cut short here", .truncated),
+                           value(4, 1, "'" + String(repeating: "long words ", count: 9) + "'"), value(3, 3, "-35"),
+                           value(4, 3, "12345678901234567890123"), value(3, 4, "b'needle\\x00'"), value(4, 1, "'tab\\there'"),
+                           value(3, 2, "<app.Node object at 0x2> {name='Ab', n=1.5e-07}"), value(4, 1, "not quoted"), value(3, 1, "'")]),
         ]
         var union = Set<String>()
         for e in events { Schema.terms(of: e, definitions: defs, into: &union) }
