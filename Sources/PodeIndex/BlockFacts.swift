@@ -18,11 +18,10 @@ public struct BlockFacts {
     var names = DenseIDSet()
     var types = DenseIDSet()
     var texts = TextSet()
-    /// Each distinct event shape (kind, thread, code, lines and each value's name, type and
-    /// whether it was deleted), as the bytes of its UInt32 fields; see BlockSummary.
-    var shapes = TextSet()
-    /// Each distinct event class: its shape and the text entry of each value (`noText` for a
-    /// deleted one), as the bytes of UInt32s; and how many events of the block have it.
+    /// Each distinct event class, as the bytes of UInt32s: its shape (kind, thread, code, line,
+    /// value line, value count n, then each value's name, type and whether it was deleted), then
+    /// the text entry of each value (`noText` for a deleted one); and how many events of the
+    /// block have it. BlockSummary finds the shapes from the classes.
     var classes = TextSet()
     var classCounts: [Int] = []
     private var shapeFields: [UInt32] = []
@@ -97,16 +96,14 @@ public struct BlockFacts {
         shapeFields.append(valueCount == 0 ? 0 : h.valueLine)
         shapeFields.append(UInt32(truncatingIfNeeded: valueCount))
         classTexts.removeAll(keepingCapacity: true)
-        classTexts.append(0)  // the shape, once known
     }
 
-    /// Files the event being read under its shape and class.
+    /// Files the event being read under its class (one table lookup per event).
     private mutating func closeEvent() {
         guard eventOpen else { return }
         eventOpen = false
-        let shape = shapeFields.withUnsafeBytes { shapes.insert(type: 0, truncated: false, bytes: $0) }
-        classTexts[0] = UInt32(shape)
-        let k = classTexts.withUnsafeBytes { classes.insert(type: 0, truncated: false, bytes: $0) }
+        shapeFields.append(contentsOf: classTexts)
+        let k = shapeFields.withUnsafeBytes { classes.insert(type: 0, truncated: false, bytes: $0) }
         if k == classCounts.count { classCounts.append(1) } else { classCounts[k] += 1 }
     }
 
@@ -123,7 +120,6 @@ public struct BlockFacts {
         names.removeAll()
         types.removeAll()
         texts.removeAll()
-        shapes.removeAll()
         classes.removeAll()
         classCounts.removeAll(keepingCapacity: true)
         eventOpen = false
@@ -204,22 +200,48 @@ struct TextSet {
         return h ^ (h >> 29)
     }
 
+    /// Whether the `n` bytes at `a` and `b` are equal: word by word, inline (most keys are
+    /// short, where a call to memcmp costs more than the comparison).
+    @inline(__always)
+    static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Adds a text unless present; returns its entry's index.
     @discardableResult
     mutating func insert(type: UInt32, truncated: Bool, bytes: UnsafeRawBufferPointer) -> Int {
         let h = Self.hash(bytes, seed: UInt64(type) << 1 | (truncated ? 1 : 0))
+        let found: Int? = table.withUnsafeBufferPointer { table in
+            entries.withUnsafeBufferPointer { entries in
+                arena.withUnsafeBytes { arena in
+                    let mask = table.count - 1
+                    var j = Int(truncatingIfNeeded: h) & mask
+                    while true {
+                        let k = Int(table[j])
+                        if k < 0 { return nil }
+                        let e = entries[k]
+                        if e.hash == h && e.length == bytes.count && e.type == type && e.truncated == truncated &&
+                            (bytes.count == 0 || Self.equal(arena.baseAddress! + e.start, bytes.baseAddress!, bytes.count)) {
+                            return k
+                        }
+                        j = (j + 1) & mask
+                    }
+                }
+            }
+        }
+        if let found { return found }
         let mask = table.count - 1
         var j = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let k = Int(table[j])
-            if k < 0 { break }
-            let e = entries[k]
-            if e.hash == h && e.type == type && e.truncated == truncated && e.length == bytes.count &&
-                arena.withUnsafeBytes({ a in bytes.count == 0 || memcmp(a.baseAddress! + e.start, bytes.baseAddress!, bytes.count) == 0 }) {
-                return k
-            }
-            j = (j + 1) & mask
-        }
+        while table[j] >= 0 { j = (j + 1) & mask }
         table[j] = Int32(entries.count)
         entries.append(Entry(start: arena.count, length: bytes.count, type: type, truncated: truncated, hash: h))
         arena.append(contentsOf: bytes)

@@ -98,23 +98,28 @@ public enum BlockSummary {
     /// has more than 64 values.
     static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
         var table = RowTable(terms: textTerms.count)
-        var shapeCounts = [Int](repeating: 0, count: facts.shapes.entries.count)
+        var shapes = TextSet()
+        var shapeCounts: [Int] = []
         var masks: [(term: Int32, mask: UInt64)] = []
         var fields: [UInt32] = []
         for (k, entry) in facts.classes.entries.enumerated() {
             let count = facts.classCounts[k]
             facts.classes.copyWords(entry, into: &fields)
-            let shape = Int32(fields[0])
-            shapeCounts[Int(shape)] += count
-            let texts = fields.count - 1
-            guard texts <= maxValues else { return nil }
+            // The class's shape, then one text entry per value (see BlockFacts.classes).
+            guard fields.count >= 6 else { return nil }
+            let texts = Int(fields[5])
+            let shapeEnd = 6 + 3 * texts
+            guard texts <= maxValues, fields.count == shapeEnd + texts else { return nil }
+            let shapeIndex = fields.withUnsafeBytes { shapes.insert(type: 0, truncated: false, bytes: UnsafeRawBufferPointer(rebasing: $0[0..<shapeEnd * 4])) }
+            if shapeIndex == shapeCounts.count { shapeCounts.append(count) } else { shapeCounts[shapeIndex] += count }
+            let shape = Int32(shapeIndex)
             if texts == 1 {
-                if fields[1] != BlockFacts.noText { for term in textTerms.byEntry[Int(fields[1])] { table.add(term, shape, 1, count) } }
+                if fields[shapeEnd] != BlockFacts.noText { for term in textTerms.byEntry[Int(fields[shapeEnd])] { table.add(term, shape, 1, count) } }
                 continue
             }
             masks.removeAll(keepingCapacity: true)
-            for i in 0..<texts where fields[i + 1] != BlockFacts.noText {
-                for term in textTerms.byEntry[Int(fields[i + 1])] {
+            for i in 0..<texts where fields[shapeEnd + i] != BlockFacts.noText {
+                for term in textTerms.byEntry[Int(fields[shapeEnd + i])] {
                     if let j = masks.firstIndex(where: { $0.term == term }) { masks[j].mask |= 1 << UInt64(i) }
                     else { masks.append((term, 1 << UInt64(i))) }
                 }
@@ -124,9 +129,9 @@ public enum BlockSummary {
 
         var out: [UInt8] = [version]
         Varint.append(UInt64(shapeCounts.count), to: &out)
-        for (k, entry) in facts.shapes.entries.enumerated() {
+        for (k, entry) in shapes.entries.enumerated() {
             Varint.append(UInt64(shapeCounts[k]), to: &out)
-            facts.shapes.copyWords(entry, into: &fields)
+            shapes.copyWords(entry, into: &fields)
             for field in fields { Varint.append(UInt64(field), to: &out) }
         }
         let keys = textTerms.terms.entries

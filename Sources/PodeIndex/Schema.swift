@@ -113,14 +113,19 @@ public enum Schema {
     /// The terms of a block, made once per distinct place, kind, thread, name, type and value
     /// text rather than once per event.
     public static func terms(of facts: BlockFacts, definitions: Definitions) -> Set<String> {
-        Set(documentTerms(of: facts, textTerms: textTerms(of: facts, definitions: definitions), definitions: definitions))
+        placeAndShapeTerms(of: facts, definitions: definitions).union(textTerms(of: facts, definitions: definitions).names)
     }
 
     /// What a block document is given: its place and shape terms, then its text terms (a word
     /// that is both a name's and a text's comes twice, which a boolean index does not mind and
     /// which costs less than a lookup per term).
-    static func documentTerms(of facts: BlockFacts, textTerms: TextTerms, definitions: Definitions) -> [String] {
-        Array(placeAndShapeTerms(of: facts, definitions: definitions)) + textTerms.names
+    static func documentTerms(of facts: BlockFacts, textTerms: TextTerms, definitions: Definitions) -> XapianTermList {
+        var list = XapianTermList()
+        for t in placeAndShapeTerms(of: facts, definitions: definitions) { list.append(t) }
+        textTerms.terms.withArena { arena in
+            for e in textTerms.terms.entries { list.append(bytes: UnsafeRawBufferPointer(rebasing: arena[e.start..<e.start + e.length])) }
+        }
+        return list
     }
 
     /// A block's terms other than those of its value texts.

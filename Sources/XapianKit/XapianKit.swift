@@ -46,6 +46,29 @@ func fixedString<T>(_ tuple: inout T) -> String {
     }
 }
 
+/// Terms gathered for one XapianDocument.addTerms call, given as strings or as UTF-8 bytes (an
+/// indexer that keeps its terms as bytes makes no String per term). Packed as the shim reads
+/// them: a UInt32 LE length, then the bytes, per term.
+public struct XapianTermList {
+    var packed: [UInt8] = []
+
+    public init() {}
+
+    public mutating func append(_ term: String) {
+        var term = term
+        term.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
+        let n = UInt32(truncatingIfNeeded: bytes.count)
+        packed.append(UInt8(n & 0xFF))
+        packed.append(UInt8(n >> 8 & 0xFF))
+        packed.append(UInt8(n >> 16 & 0xFF))
+        packed.append(UInt8(n >> 24))
+        packed.append(contentsOf: bytes)
+    }
+}
+
 /// A document to add: boolean terms, value slots and opaque data.
 public final class XapianDocument {
     let handle: OpaquePointer
@@ -60,13 +83,14 @@ public final class XapianDocument {
 
     /// Adds many terms in one call.
     public func addTerms(_ terms: some Sequence<String>) {
-        var bytes: [UInt8] = []
-        for t in terms {
-            let n = UInt32(truncatingIfNeeded: t.utf8.count)
-            bytes.append(contentsOf: [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)])
-            bytes.append(contentsOf: t.utf8)
-        }
-        bytes.withUnsafeBufferPointer { buf in
+        var list = XapianTermList()
+        for t in terms { list.append(t) }
+        addTerms(list)
+    }
+
+    /// Adds the terms of `list` in one call.
+    public func addTerms(_ list: XapianTermList) {
+        list.packed.withUnsafeBufferPointer { buf in
             buf.withMemoryRebound(to: CChar.self) { cxapian_doc_add_terms(handle, $0.baseAddress, $0.count) }
         }
     }
