@@ -67,10 +67,40 @@ static void put_str_object(Render *r, PyObject *s) {
     else PyErr_Clear();
 }
 
+// " at 0x7f...", as "%p" writes it (lower-case hex, no padding), without printf's cost.
 static void put_address(Render *r, PyObject *o) {
-    char buf[32];
-    snprintf(buf, sizeof buf, " at %p", (void *)o);
-    puts_(r, buf);
+    char buf[24];
+    int n = (int)sizeof buf;
+    uintptr_t v = (uintptr_t)o;
+    do { buf[--n] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
+    buf[--n] = 'x';
+    buf[--n] = '0';
+    put(r, " at ", 4);
+    put(r, buf + n, sizeof buf - (size_t)n);
+}
+
+// repr(float), the shortest text that reads back as the same number, costs hundreds of
+// nanoseconds (CPython's _Py_dg_dtoa), and a program's floats recur (an object is rendered
+// again when one of its attributes changes): texts are kept by the number's bits. Touched only
+// with the GIL held.
+typedef struct FloatText { uint64_t bits; uint8_t len; char text[31]; } FloatText;
+static FloatText float_texts[4096];
+
+static void render_float(Render *r, double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    FloatText *slot = &float_texts[(bits * 0x9E3779B97F4A7C15ull) >> 52];
+    if (slot->len && slot->bits == bits) { put(r, slot->text, slot->len); return; }
+    char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!s) { PyErr_Clear(); puts_(r, "<unrepresentable>"); return; }
+    size_t n = strlen(s);
+    put(r, s, n);
+    if (n > 0 && n <= sizeof slot->text) {
+        slot->bits = bits;
+        slot->len = (uint8_t)n;
+        memcpy(slot->text, s, n);
+    }
+    PyMem_Free(s);
 }
 
 void pode_type_name(PyTypeObject *t, PodeBuf *out) {
@@ -481,7 +511,8 @@ static void render(Render *r, PyObject *o) {
     if (o == Py_Ellipsis) { puts_(r, "Ellipsis"); return; }
     if (t == &PyLong_Type) { render_int(r, o); return; }
     if (t == &PyUnicode_Type) { render_str(r, o); return; }
-    if (t == &PyFloat_Type || t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
+    if (t == &PyFloat_Type) { render_float(r, PyFloat_AS_DOUBLE(o)); return; }
+    if (t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
     if (t == &PyBytes_Type) { render_bytes(r, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o)); return; }
 
     int is_container = PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o) || PyAnySet_Check(o) || PyByteArray_Check(o);
@@ -512,10 +543,7 @@ static void render(Render *r, PyObject *o) {
     else if (subclass && PyLong_Check(o)) render_int(r, o);
     else if (subclass && PyUnicode_Check(o)) render_str(r, o);
     else if (subclass && PyBytes_Check(o)) render_bytes(r, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
-    else if (subclass && PyFloat_Check(o)) {
-        char *s = PyOS_double_to_string(PyFloat_AS_DOUBLE(o), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-        if (s) { puts_(r, s); PyMem_Free(s); } else PyErr_Clear();
-    }
+    else if (subclass && PyFloat_Check(o)) render_float(r, PyFloat_AS_DOUBLE(o));
     else if (PyExceptionInstance_Check(o)) {
         put_type_name(r, t);
         PyObject *args = ((PyBaseExceptionObject *)o)->args;
