@@ -82,15 +82,16 @@ public enum BlockSummary {
             head[t] = Int32(rows.count - 1)
         }
 
-        /// The rows of `term`, by shape and mask.
-        func rows(of term: Int) -> [Row] {
-            var list: [Row] = []
+        /// Replaces `list` with the rows of `term`, by shape and mask (a reused buffer: most
+        /// terms have one row, and a block has thousands of terms).
+        func rows(of term: Int, into list: inout [Row]) {
+            list.removeAll(keepingCapacity: true)
             var r = Int(head[term])
             while r >= 0 {
                 list.append(rows[r])
                 r = Int(rows[r].next)
             }
-            return list.sorted { ($0.shape, $0.mask) < ($1.shape, $1.mask) }
+            if list.count > 1 { list.sort { ($0.shape, $0.mask) < ($1.shape, $1.mask) } }
         }
     }
 
@@ -143,11 +144,12 @@ public enum BlockSummary {
         }
         var entries: [UInt8] = []
         var starts: [UInt32] = []
+        var list: [Row] = []
         for id in order {
             starts.append(UInt32(entries.count))
             Varint.append(UInt64(keys[id].length), to: &entries)
             textTerms.terms.withBytes(keys[id]) { entries.append(contentsOf: $0) }
-            let list = table.rows(of: id)
+            table.rows(of: id, into: &list)
             Varint.append(UInt64(list.count), to: &entries)
             for row in list {
                 Varint.append(UInt64(row.shape), to: &entries)
