@@ -939,10 +939,7 @@ static void on_fatal_signal(int sig) {
 
 static void *finisher(void *unused) {
     (void)unused;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pode_recorder_name_this_thread("pode-signals");
+    pode_recorder_begin_own_thread("pode-signals");
     unsigned char b;
     while (read(signal_pipe[0], &b, 1) < 0 && errno == EINTR) {}
     finish_trace();
@@ -966,7 +963,10 @@ static int move_high(int fd) {
     return moved;
 }
 
-void pode_recorder_name_this_thread(const char *name) {
+void pode_recorder_begin_own_thread(const char *name) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     char short_name[16];
     snprintf(short_name, sizeof short_name, "%s", name);
     pthread_setname_np(pthread_self(), short_name);

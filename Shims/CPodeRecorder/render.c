@@ -412,10 +412,7 @@ static int slow_repr_count;
 
 static void *repr_watchdog(void *unused) {
     (void)unused;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pode_recorder_name_this_thread("pode-repr-watch");
+    pode_recorder_begin_own_thread("pode-repr-watch");
     for (;;) {
         usleep(50 * 1000);
         uint64_t gen = repr_generation;

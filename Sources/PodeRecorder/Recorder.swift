@@ -233,12 +233,8 @@ final class RecordingSession: @unchecked Sendable {
         let box = Unmanaged.passRetained(ThreadBox(session: self, name: name, body: body))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
-            // Signals belong to the Python program's main thread, never to pode's threads.
-            var all = sigset_t()
-            sigfillset(&all)
-            pthread_sigmask(SIG_BLOCK, &all, nil)
             let box = Unmanaged<ThreadBox>.fromOpaque(raw!).takeRetainedValue()
-            pode_recorder_name_this_thread(box.name)
+            pode_recorder_begin_own_thread(box.name)
             box.body(box.session)
             return nil
         }, box.toOpaque())

@@ -68,9 +68,10 @@ void pode_recorder_stop(void);
 /// is left to the producer, which still closes it with pode_recorder_stop at the end.
 void pode_recorder_abandon(void);
 
-/// Names the calling thread (at most 15 bytes are kept) so that `top -H` and profiles tell
-/// pode's threads from the program's; Swift cannot reach pthread_setname_np through Glibc.
-void pode_recorder_name_this_thread(const char *name);
+/// Begins one of pode's own threads, on that thread: blocks every signal (signals belong to the
+/// Python program's main thread) and names it (at most 15 bytes are kept) so that `top -H` and
+/// profiles tell it from the program's threads. Swift cannot reach pthread_setname_np.
+void pode_recorder_begin_own_thread(const char *name);
 
 /// A run of new event bytes from one chunk of the ring. Events are encoded as PodeLog's
 /// EventDecoder reads them; seq and time inside are relative to `base_seq`/`base_time_ns`.
