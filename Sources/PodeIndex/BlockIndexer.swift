@@ -55,6 +55,8 @@ public func sortableSerialise(_ value: UInt64) -> [UInt8] {
 /// Turns events.log into block documents: reads the frames after the last indexed one and
 /// adds a document per block of about `Schema.blockEvents` events.
 public final class BlockIndexer {
+    // While a StorePipeline runs, only its thread touches the database, the summaries file and
+    // the counts below (indexedUpTo, blocks, uncommitted); the caller waits for it to end.
     private let database: WritableXapianDatabase
     private let reader: LogReader
     private let summaries: RawFile
@@ -64,7 +66,8 @@ public final class BlockIndexer {
 
     /// Opens (or creates) the index of the trace in `directory`. Throws XapianError with
     /// `isLockError` when another process is indexing it.
-    public init(traceDirectory directory: String, reader: LogReader) throws {
+    public init(traceDirectory directory: String, reader: LogReader, blocksPerCommit: Int = BlockIndexer.defaultBlocksPerCommit) throws {
+        self.blocksPerCommit = max(1, blocksPerCommit)
         // Owner only, like the rest of the trace (Xapian's files inside follow the umask).
         _ = mkdir(directory + "/" + TraceFormat.indexDirectory, 0o700)
         // Commits do not wait for the disk: the log is the truth and the index follows it.
@@ -80,7 +83,8 @@ public final class BlockIndexer {
     }
 
     /// Blocks between commits: bounds the memory Xapian holds for uncommitted postings.
-    static let blocksPerCommit = 64
+    public static let defaultBlocksPerCommit = 64
+    private let blocksPerCommit: Int
 
     /// Indexes what the log of the trace at `traceDirectory` holds past its index, to the end,
     /// and closes the index; returns the events added.
@@ -97,31 +101,32 @@ public final class BlockIndexer {
     /// `progress` with the events of each block added. Returns the number of events indexed.
     /// `shouldStop` is asked before each frame: when it says so, indexing ends at once, and
     /// what was not committed yet is left for a later indexer (its documents are never seen).
+    ///
+    /// A `final` call (the program has ended, or `pode index`) stores each block on a thread of
+    /// its own while the next one is read and made (see StorePipeline): a second core then
+    /// shortens the wait until the trace is searchable. Earlier calls share a core with the
+    /// program, and store each block in turn.
     public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, progress: (Int) -> Void = { _ in }) throws -> Int {
         var facts = BlockFacts(summarized: true)
         var blockStart: Int? = nil
         var blockEnd = 0
         var indexed = 0
-        var uncommitted = 0
         var definitions: Definitions? = nil
+        let pipeline = final ? StorePipeline(store: { [unowned self] in try self.store($0) }) : nil
+        defer { pipeline?.abandon() }
         func flush() throws {
             guard let start = blockStart, !facts.isEmpty else { return }
             // Definitions are written before the frames that use them: read them again when
             // this block names something newer than the copy in hand.
             if definitions == nil || !definitions!.covers(facts) { definitions = try reader.definitions() }
-            try addBlock(facts, location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
-                                                        firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
-                         definitions: definitions!)
+            let block = prepare(facts, location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
+                                                               firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
+                                definitions: definitions!)
+            if let pipeline { try pipeline.put(block) } else { try store(block) }
             indexed += facts.eventCount
             progress(facts.eventCount)
-            indexedUpTo = blockEnd
             blockStart = nil
             facts.removeAll()
-            uncommitted += 1
-            if uncommitted >= Self.blocksPerCommit {
-                try commit()
-                uncommitted = 0
-            }
         }
         var stopped = false
         try reader.forEachFrame(from: indexedUpTo) { frame in
@@ -134,32 +139,55 @@ public final class BlockIndexer {
         }
         if stopped { return indexed }
         if final { try flush() }
+        try pipeline?.finish()
         if uncommitted > 0 { try commit() }
         return indexed
     }
 
+    /// Blocks added since the last commit.
+    private var uncommitted = 0
+
     private func commit() throws {
         try database.setMetadata(Schema.Metadata.indexedUpTo, String(indexedUpTo))
         try database.commit()
+        uncommitted = 0
     }
 
-    private func addBlock(_ facts: BlockFacts, location: BlockLocation, definitions: Definitions) throws {
-        var location = location
+    /// A block made ready for the index: its summary and its document, all but the document's
+    /// data (which says where the summary went, known once it is written).
+    struct PreparedBlock {
+        var document: XapianDocument
+        var summary: [UInt8]?
+        var location: BlockLocation
+    }
+
+    /// Makes a block's terms, summary and document (touches neither the database nor the files).
+    private func prepare(_ facts: BlockFacts, location: BlockLocation, definitions: Definitions) -> PreparedBlock {
         let textTerms = Schema.textTerms(of: facts, definitions: definitions)
-        if let summary = BlockSummary.encode(facts, textTerms: textTerms) {
-            try summaries.write(summary)
-            location.summary = summariesSize..<summariesSize + summary.count
-            summariesSize += summary.count
-        }
         let doc = XapianDocument()
         doc.addTerms(Schema.documentTerms(of: facts, textTerms: textTerms, definitions: definitions))
         doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
         doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
         doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))
         doc.setValue(Schema.Slot.maxLine, sortableSerialise(UInt64(facts.maxLine)))
-        doc.setData(location.encoded)
-        try database.add(doc)
+        return PreparedBlock(document: doc, summary: BlockSummary.encode(facts, textTerms: textTerms), location: location)
+    }
+
+    /// Writes a prepared block's summary and adds its document, in log order; commits every
+    /// `blocksPerCommit` blocks.
+    private func store(_ block: PreparedBlock) throws {
+        var location = block.location
+        if let summary = block.summary {
+            try summaries.write(summary)
+            location.summary = summariesSize..<summariesSize + summary.count
+            summariesSize += summary.count
+        }
+        block.document.setData(location.encoded)
+        try database.add(block.document)
         blocks += 1
+        indexedUpTo = location.end
+        uncommitted += 1
+        if uncommitted >= blocksPerCommit { try commit() }
     }
 
     public func close() throws {
