@@ -102,17 +102,19 @@ public final class BlockIndexer {
     /// `shouldStop` is asked before each frame: when it says so, indexing ends at once, and
     /// what was not committed yet is left for a later indexer (its documents are never seen).
     ///
-    /// A `final` call (the program has ended, or `pode index`) stores each block on a thread of
-    /// its own while the next one is read and made (see StorePipeline): a second core then
-    /// shortens the wait until the trace is searchable. Earlier calls share a core with the
-    /// program, and store each block in turn.
-    public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, progress: (Int) -> Void = { _ in }) throws -> Int {
+    /// Once `storeAlongside` says so (asked before each block; by default, in a `final` call),
+    /// each block is stored on a thread of its own while the next ones are read and made (see
+    /// StorePipeline): when the program has ended, a second core shortens the wait until the
+    /// trace is searchable. Until then the indexer shares a core with the program, and stores
+    /// each block in turn.
+    public func indexAvailable(final: Bool, shouldStop: () -> Bool = { false }, storeAlongside: (() -> Bool)? = nil,
+                               progress: (Int) -> Void = { _ in }) throws -> Int {
         var facts = BlockFacts(summarized: true)
         var blockStart: Int? = nil
         var blockEnd = 0
         var indexed = 0
         var definitions: Definitions? = nil
-        let pipeline = final ? StorePipeline(store: { [unowned self] in try self.store($0) }) : nil
+        var pipeline: StorePipeline? = nil
         defer { pipeline?.abandon() }
         func flush() throws {
             guard let start = blockStart, !facts.isEmpty else { return }
@@ -122,6 +124,7 @@ public final class BlockIndexer {
             let block = prepare(facts, location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
                                                                firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
                                 definitions: definitions!)
+            if pipeline == nil && (storeAlongside?() ?? final) { pipeline = StorePipeline(store: { [unowned self] in try self.store($0) }) }
             if let pipeline { try pipeline.put(block) } else { try store(block) }
             indexed += facts.eventCount
             progress(facts.eventCount)

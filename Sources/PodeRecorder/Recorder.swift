@@ -168,7 +168,9 @@ final class RecordingSession: @unchecked Sendable {
                 if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
                 let done = writerDone
                 state.unlock()
-                try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing }) { added in
+                try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing },
+                                           // Once the program has ended, its core is free for storing blocks.
+                                           storeAlongside: { self.state.lock(); defer { self.state.unlock() }; return self.finalizing }) { added in
                     state.lock()
                     indexedEvents += UInt64(added)
                     state.unlock()
