@@ -209,6 +209,12 @@ public enum Schema {
     /// The terms one value contributes.
     public static func valueTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
         shapeTerms(name: value.name, type: value.type, deleted: value.flags.contains(.deleted), definitions: definitions, into: &terms)
+        valueTextTerms(value, definitions: definitions, into: &terms)
+    }
+
+    /// The terms of a value's text (its words and exact value; none for a deletion): they depend
+    /// on its text, type and truncation only.
+    public static func valueTextTerms(_ value: RecordedValue, definitions: Definitions, into terms: inout Set<String>) {
         if value.flags.contains(.deleted) { return }
         let typeName = definitions.typeName(value.type)
         textTerms(searchText(value, typeName: typeName), typeName: typeName, forIndex: false) { terms.insert($0) }

@@ -165,7 +165,7 @@ public final class Navigator {
         var found: Event?
         try searcher.search(compiled, from: forward ? seq + 1 : 0, to: forward ? .max : seq - 1, descending: !forward) { hit in
             let e = hit.event
-            let byQuery = search.map { searcher.verify(e, $0.program) != nil } ?? false
+            let byQuery = search.map { searcher.verify(e, $0) != nil } ?? false
             if byQuery || stopsAtBreakpoint(e) { found = e; return false }
             return true
         }

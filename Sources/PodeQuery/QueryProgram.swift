@@ -12,6 +12,18 @@ indirect enum QueryNode {
     case wildcard(String)
     case range(tag: UInt8, lo: UInt64, hi: UInt64)
 
+    /// Whether the node can match a value's text: a word (unprefixed terms come from texts, and
+    /// from variables' names too), an exact value, a phrase, or a pattern over either.
+    var usesValueTexts: Bool {
+        switch self {
+        case .nothing, .all, .range: return false
+        case .term(let t): return Schema.isTextTerm(t)
+        case .wildcard(let p): return !Schema.isPrefixed(p) || p.hasPrefix(Schema.Prefix.exactValue)
+        case .phrase, .near: return true
+        case .and(let kids), .or(let kids), .andNot(let kids), .xor(let kids), .andMaybe(let kids): return kids.contains { $0.usesValueTexts }
+        }
+    }
+
     static func decode(_ bytes: [UInt8]) throws -> QueryNode {
         var at = 0
         let node = try decode(bytes, &at)

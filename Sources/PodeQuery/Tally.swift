@@ -92,7 +92,7 @@ extension TraceSearcher {
                 }
             }
             for e in try timeline.events(inSegment: index) {
-                if let hit = verify(e, query.program) { try body(hit, 1, segment) }
+                if let hit = verify(e, query) { try body(hit, 1, segment) }
             }
         }
         return nil
@@ -116,7 +116,7 @@ extension TraceSearcher {
     private func classHit(_ c: ShapeClass, program: QueryNode, textTerm: String?,
                           valueTerms: inout [EventShape.Value: Set<String>]) -> Hit? {
         let event = c.shape.event(seq: c.block)
-        var sets: [Set<String>] = []
+        var sets: [[Set<String>]] = []
         for (i, v) in c.shape.values.enumerated() {
             var terms: Set<String>
             if let t = valueTerms[v] {
@@ -127,7 +127,7 @@ extension TraceSearcher {
                 valueTerms[v] = terms
             }
             if let textTerm, c.mask & (1 << UInt64(i)) != 0 { terms.insert(textTerm) }
-            sets.append(terms)
+            sets.append([terms])
         }
         return Self.hit(event, program, place: terms(ofPlace: event), valueTerms: sets, valueWords: [])
     }

@@ -20,6 +20,16 @@ public struct CompiledQuery {
     public let text: String
     let xapian: XapianQuery
     let program: QueryNode
+    /// Whether the program can match a value's text (a word, an exact value, a phrase): if not,
+    /// events are checked without splitting their values' texts.
+    let needsValueTexts: Bool
+
+    init(text: String, xapian: XapianQuery, program: QueryNode) {
+        self.text = text
+        self.xapian = xapian
+        self.program = program
+        needsValueTexts = program.usesValueTexts
+    }
 
     /// Xapian's description of the parsed query (for --explain and debugging).
     public var description: String { xapian.description }
@@ -144,11 +154,11 @@ public final class TraceSearcher {
         try candidateEvents(query, descending: descending) { events in
             if descending {
                 for e in events.reversed() where going {
-                    if let hit = verify(e, query.program) { going = try body(hit) }
+                    if let hit = verify(e, query) { going = try body(hit) }
                 }
             } else {
                 for e in events where going {
-                    if let hit = verify(e, query.program) { going = try body(hit) }
+                    if let hit = verify(e, query) { going = try body(hit) }
                 }
             }
             return going
@@ -177,20 +187,24 @@ public final class TraceSearcher {
             var i = descending ? events.count - 1 : 0
             while going && i >= 0 && i < events.count {
                 let e = events[i]
-                if e.seq >= lo && e.seq <= hi, let hit = verify(e, query.program) { going = try body(hit) }
+                if e.seq >= lo && e.seq <= hi, let hit = verify(e, query) { going = try body(hit) }
                 i += descending ? -1 : 1
             }
         }
         return nil
     }
 
-    /// The terms of an event's kind, thread and place, and of a value, computed once per
-    /// distinct one: most events repeat a few places and values (bounded caches).
+    /// The terms of an event's kind, thread and place, of a value's name and type, and of a
+    /// value's text, computed once per distinct one: most events repeat a few places, names and
+    /// texts (bounded caches). A value's terms are its shape's set and its text's set.
     private struct PlaceKey: Hashable { let kind: EventKind; let thread: UInt32; let code: UInt32 }
-    private struct ValueKey: Hashable { let name: UInt32; let type: UInt32; let flags: UInt8; let text: String }
-    private struct ValueFacts { let terms: Set<String>; let words: [String] }
+    private struct ShapeKey: Hashable { let name: UInt32; let type: UInt32; let deleted: Bool }
+    private struct TextKey: Hashable { let type: UInt32; let truncated: Bool; let text: String }
+    private struct TextFacts { let terms: Set<String>; let words: [String] }
+    private struct ValueFacts { let terms: [Set<String>]; let words: [String] }
     private var placeTerms: [PlaceKey: Set<String>] = [:]
-    private var valueFacts: [ValueKey: ValueFacts] = [:]
+    private var shapeTerms: [ShapeKey: Set<String>] = [:]
+    private var textFacts: [TextKey: TextFacts] = [:]
     private static let cacheLimit = 1 << 16
 
     func terms(ofPlace event: Event) -> Set<String> {
@@ -205,39 +219,46 @@ public final class TraceSearcher {
         return t
     }
 
-    private func facts(of v: RecordedValue) -> ValueFacts {
-        let key = ValueKey(name: v.name, type: v.type, flags: v.flags.rawValue & (ValueFlags.deleted.rawValue | ValueFlags.truncated.rawValue),
-                           text: v.text)
-        if let f = valueFacts[key] { return f }
-        var t = Set<String>()
-        Schema.valueTerms(v, definitions: definitions, into: &t)
-        var words: [String] = []
-        if !v.flags.contains(.deleted) {
-            Tokenizer.forEachWord(in: Schema.searchText(v, typeName: definitions.typeName(v.type))) { words.append($0) }
+    private func facts(of v: RecordedValue, withText: Bool) -> ValueFacts {
+        let deleted = v.flags.contains(.deleted)
+        let shapeKey = ShapeKey(name: v.name, type: v.type, deleted: deleted)
+        let shape: Set<String>
+        if let known = shapeTerms[shapeKey] { shape = known } else {
+            var t = Set<String>()
+            Schema.shapeTerms(name: v.name, type: v.type, deleted: deleted, definitions: definitions, into: &t)
+            if shapeTerms.count >= Self.cacheLimit { shapeTerms.removeAll(keepingCapacity: true) }
+            shapeTerms[shapeKey] = t
+            shape = t
         }
-        let f = ValueFacts(terms: t, words: words)
-        if valueFacts.count >= Self.cacheLimit { valueFacts.removeAll(keepingCapacity: true) }
-        valueFacts[key] = f
-        return f
+        if deleted || !withText { return ValueFacts(terms: [shape], words: []) }
+        let textKey = TextKey(type: v.type, truncated: v.flags.contains(.truncated), text: v.text)
+        if let known = textFacts[textKey] { return ValueFacts(terms: [shape, known.terms], words: known.words) }
+        var t = Set<String>()
+        Schema.valueTextTerms(v, definitions: definitions, into: &t)
+        var words: [String] = []
+        Tokenizer.forEachWord(in: Schema.searchText(v, typeName: definitions.typeName(v.type))) { words.append($0) }
+        if textFacts.count >= Self.cacheLimit { textFacts.removeAll(keepingCapacity: true) }
+        textFacts[textKey] = TextFacts(terms: t, words: words)
+        return ValueFacts(terms: [shape, t], words: words)
     }
 
     /// The hit for `event`, or nil when it does not match.
-    func verify(_ event: Event, _ program: QueryNode) -> Hit? {
-        let values = event.values.map(facts(of:))
-        return Self.hit(event, program, place: terms(ofPlace: event), valueTerms: values.map(\.terms), valueWords: values.map(\.words))
+    func verify(_ event: Event, _ query: CompiledQuery) -> Hit? {
+        let values = event.values.map { facts(of: $0, withText: query.needsValueTexts) }
+        return Self.hit(event, query.program, place: terms(ofPlace: event), valueTerms: values.map(\.terms), valueWords: values.map(\.words))
     }
 
-    /// The hit for `event` given the terms of its place and of each value (and each value's
-    /// words, for phrases), or nil when it does not match.
-    static func hit(_ event: Event, _ program: QueryNode, place: Set<String>, valueTerms: [Set<String>], valueWords: [[String]]) -> Hit? {
+    /// The hit for `event` given the terms of its place and of each value (as one or more sets,
+    /// and each value's words, for phrases), or nil when it does not match.
+    static func hit(_ event: Event, _ program: QueryNode, place: Set<String>, valueTerms: [[Set<String>]], valueWords: [[String]]) -> Hit? {
         var lines = [event.line]
         if !event.values.isEmpty { lines.append(event.valueLine) }
-        let whole = EventFacts(termSets: [place] + valueTerms, wordLists: valueWords, seq: event.seq, lines: lines)
+        let whole = EventFacts(termSets: [place] + valueTerms.joined(), wordLists: valueWords, seq: event.seq, lines: lines)
         guard whole.matches(program) else { return nil }
         var matched: [Int] = []
         if event.values.count > 0 {
             for i in valueTerms.indices {
-                let f = EventFacts(termSets: [place, valueTerms[i]], wordLists: valueWords.isEmpty ? [] : [valueWords[i]], seq: event.seq, lines: lines)
+                let f = EventFacts(termSets: [place] + valueTerms[i], wordLists: valueWords.isEmpty ? [] : [valueWords[i]], seq: event.seq, lines: lines)
                 if f.matches(program) { matched.append(i) }
             }
             // Matched only through event-level terms: every value is part of the answer.
