@@ -79,9 +79,11 @@ public enum Schema {
     static let scalarTypes: Set<String> = ["str", "bytes", "int", "float", "complex", "bool", "NoneType"]
     public static let exactTermMaxBytes = 64
 
-    /// The exact-value term of a value whose search text is `text`, if it has one.
-    static func exactTerm(_ text: String, typeName: String) -> String? {
-        scalarTypes.contains(typeName) || text.utf8.count <= exactTermMaxBytes ? Prefix.exactValue + text : nil
+    /// Whether a value whose search text has `byteCount` bytes gets an exact-value term (in
+    /// block documents when `forIndex`, else in the per-event check): the one rule for the
+    /// String and the byte paths of textTerms.
+    static func hasExactTerm(byteCount: Int, oneASCIIWord: @autoclosure () -> Bool, scalar: Bool, forIndex: Bool) -> Bool {
+        (scalar || byteCount <= exactTermMaxBytes) && !(forIndex && oneASCIIWord())
     }
 
     /// Whether `text` is one ASCII word (letters, digits, `_`): its exact-value term is then not
@@ -89,8 +91,10 @@ public enum Schema {
     /// `value:WORD` looks for that word at block level (the shim's compile does the same) and
     /// is checked exactly per event. Most values are such words (numbers above all), so this
     /// halves the index's unique terms.
-    public static func isSingleASCIIWord(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy(Tokenizer.isASCIIWordByte)
+    public static func isSingleASCIIWord(_ text: String) -> Bool { isSingleASCIIWord(bytes: text.utf8) }
+
+    static func isSingleASCIIWord<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy(Tokenizer.isASCIIWordByte)
     }
 
     /// The terms of one event, as the per-event check sees them (its block document holds the
@@ -185,8 +189,7 @@ public enum Schema {
                     text = UnsafeRawBufferPointer(rebasing: raw[1..<raw.count - 1])
                     if text.contains(0x5C) { return false }  // a backslash escape: unquotePythonString decodes it
                 }
-                let oneWord = !text.isEmpty && text.allSatisfy(Tokenizer.isASCIIWordByte)
-                if !oneWord && (type.isScalar || text.count <= exactTermMaxBytes) {
+                if hasExactTerm(byteCount: text.count, oneASCIIWord: isSingleASCIIWord(bytes: text), scalar: type.isScalar, forIndex: true) {
                     exact.removeAll(keepingCapacity: true)
                     exact.append(contentsOf: Prefix.exactValue.utf8)
                     exact.append(contentsOf: text)
@@ -262,7 +265,9 @@ public enum Schema {
 
     /// A value text's terms; `forIndex` leaves out what block documents do not store.
     private static func textTerms(_ text: String, typeName: String, forIndex: Bool, _ body: (String) -> Void) {
-        if !(forIndex && isSingleASCIIWord(text)), let exact = exactTerm(text, typeName: typeName) { body(exact) }
+        if hasExactTerm(byteCount: text.utf8.count, oneASCIIWord: isSingleASCIIWord(text), scalar: scalarTypes.contains(typeName), forIndex: forIndex) {
+            body(Prefix.exactValue + text)
+        }
         Tokenizer.forEachWord(in: text, parts: true, body)
     }
 
