@@ -972,6 +972,13 @@ void pode_recorder_begin_own_thread(const char *name) {
     pthread_setname_np(pthread_self(), short_name);
 }
 
+void pode_recorder_lower_thread_priority(int steps) {
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, nice_now + steps);  // best effort: failure leaves it as it was
+}
+
 // Starts the thread that finishes the trace for a fatal signal (see finish_then_die).
 static int start_finisher(void) {
     if (pipe2(signal_pipe, O_CLOEXEC) != 0 || pipe2(ack_pipe, O_CLOEXEC) != 0) return -1;

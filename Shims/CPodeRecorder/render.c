@@ -25,17 +25,19 @@ typedef struct Render {
 
 static inline size_t used(const Render *r) { return r->out->len - r->start; }
 
-// Appends bytes, cutting at the limit without splitting a UTF-8 sequence.
-static void put(Render *r, const char *s, size_t n) {
+// Appends the part of `s` that fits and marks the rendering cut, without splitting a UTF-8 sequence.
+static void put_cut(Render *r, const char *s, size_t room) {
+    size_t cut = room;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    pode_buf_bytes(r->out, s, cut);
+    r->truncated = 1;
+}
+
+// Appends bytes, cutting at the limit.
+static inline void put(Render *r, const char *s, size_t n) {
     if (r->truncated) return;
     size_t room = r->limit - used(r);
-    if (n > room) {
-        size_t cut = room;
-        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
-        pode_buf_bytes(r->out, s, cut);
-        r->truncated = 1;
-        return;
-    }
+    if (n > room) { put_cut(r, s, room); return; }
     pode_buf_bytes(r->out, s, n);
 }
 
@@ -177,6 +179,30 @@ static void put_type_name(Render *r, PyTypeObject *t) {
     free(tmp.data);
 }
 
+// Appends one character of a str as repr shows it inside `quote`s.
+static void put_str_char(Render *r, Py_UCS4 ch, char quote) {
+    char buf[16];
+    if (ch == (Py_UCS4)quote || ch == '\\') { buf[0] = '\\'; buf[1] = (char)ch; put(r, buf, 2); }
+    else if (ch == '\t') put(r, "\\t", 2);
+    else if (ch == '\n') put(r, "\\n", 2);
+    else if (ch == '\r') put(r, "\\r", 2);
+    else if (ch < ' ' || ch == 0x7f) { snprintf(buf, sizeof buf, "\\x%02x", ch); puts_(r, buf); }
+    else if (ch < 0x7f) { buf[0] = (char)ch; put(r, buf, 1); }
+    else if (!Py_UNICODE_ISPRINTABLE(ch)) {
+        if (ch <= 0xff) snprintf(buf, sizeof buf, "\\x%02x", ch);
+        else if (ch <= 0xffff) snprintf(buf, sizeof buf, "\\u%04x", ch);
+        else snprintf(buf, sizeof buf, "\\U%08x", ch);
+        puts_(r, buf);
+    } else {
+        // Encode as UTF-8 (printable, so never a lone surrogate).
+        int n;
+        if (ch < 0x800) { buf[0] = (char)(0xC0 | (ch >> 6)); buf[1] = (char)(0x80 | (ch & 0x3F)); n = 2; }
+        else if (ch < 0x10000) { buf[0] = (char)(0xE0 | (ch >> 12)); buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[2] = (char)(0x80 | (ch & 0x3F)); n = 3; }
+        else { buf[0] = (char)(0xF0 | (ch >> 18)); buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F)); buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[3] = (char)(0x80 | (ch & 0x3F)); n = 4; }
+        put(r, buf, (size_t)n);
+    }
+}
+
 static void render_str(Render *r, PyObject *o) {
     if (pode_redact_on && pode_redact_str_looks_secret(o, r->limit)) { puts_(r, PODE_REDACTED); return; }
     Py_ssize_t len = PyUnicode_GET_LENGTH(o);
@@ -197,28 +223,20 @@ static void render_str(Render *r, PyObject *o) {
     }
     char quote = (has_single && !has_double) ? '"' : '\'';
     put(r, &quote, 1);
-    char buf[16];
-    for (Py_ssize_t i = 0; i < len && !r->truncated; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch == (Py_UCS4)quote || ch == '\\') { buf[0] = '\\'; buf[1] = (char)ch; put(r, buf, 2); }
-        else if (ch == '\t') put(r, "\\t", 2);
-        else if (ch == '\n') put(r, "\\n", 2);
-        else if (ch == '\r') put(r, "\\r", 2);
-        else if (ch < ' ' || ch == 0x7f) { snprintf(buf, sizeof buf, "\\x%02x", ch); puts_(r, buf); }
-        else if (ch < 0x7f) { buf[0] = (char)ch; put(r, buf, 1); }
-        else if (!Py_UNICODE_ISPRINTABLE(ch)) {
-            if (ch <= 0xff) snprintf(buf, sizeof buf, "\\x%02x", ch);
-            else if (ch <= 0xffff) snprintf(buf, sizeof buf, "\\u%04x", ch);
-            else snprintf(buf, sizeof buf, "\\U%08x", ch);
-            puts_(r, buf);
-        } else {
-            // Encode as UTF-8 (printable, so never a lone surrogate).
-            int n;
-            if (ch < 0x800) { buf[0] = (char)(0xC0 | (ch >> 6)); buf[1] = (char)(0x80 | (ch & 0x3F)); n = 2; }
-            else if (ch < 0x10000) { buf[0] = (char)(0xE0 | (ch >> 12)); buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[2] = (char)(0x80 | (ch & 0x3F)); n = 3; }
-            else { buf[0] = (char)(0xF0 | (ch >> 18)); buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F)); buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F)); buf[3] = (char)(0x80 | (ch & 0x3F)); n = 4; }
-            put(r, buf, (size_t)n);
+    Py_ssize_t i = 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        // Runs of characters that repr shows as they are go out in one piece.
+        const unsigned char *bytes = data;
+        while (i < len && !r->truncated) {
+            // (looked at no further than the room left: the rest would be cut)
+            Py_ssize_t j = i, stop = i + (Py_ssize_t)(r->limit - used(r)) + 1;
+            if (stop > len) stop = len;
+            while (j < stop && bytes[j] >= ' ' && bytes[j] < 0x7f && bytes[j] != (unsigned char)quote && bytes[j] != '\\') j++;
+            if (j > i) { put(r, (const char *)bytes + i, (size_t)(j - i)); i = j; }
+            else put_str_char(r, bytes[i++], quote);
         }
+    } else {
+        for (; i < len && !r->truncated; i++) put_str_char(r, PyUnicode_READ(kind, data, i), quote);
     }
     put(r, &quote, 1);
 }
@@ -499,6 +517,16 @@ static void render_full_repr(Render *r, PyObject *o) {
     Py_DECREF(s);
 }
 
+// Whether `t` is a class of plain objects: its only builtin base is object, so it is none of the
+// builtin kinds rendering tells apart (containers, scalars, exceptions, types, functions,
+// modules), and those tests, several of them walks of the class's MRO, can be skipped.
+static inline int plain_object_type(PyTypeObject *t) {
+    if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) return 0;
+    PyTypeObject *b = t->tp_base;
+    while (b && (b->tp_flags & Py_TPFLAGS_HEAPTYPE)) b = b->tp_base;
+    return b == &PyBaseObject_Type;
+}
+
 static void render(Render *r, PyObject *o) {
     if (r->truncated) return;
     PyTypeObject *t = Py_TYPE(o);
@@ -512,7 +540,8 @@ static void render(Render *r, PyObject *o) {
     if (t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
     if (t == &PyBytes_Type) { render_bytes(r, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o)); return; }
 
-    int is_container = PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o) || PyAnySet_Check(o) || PyByteArray_Check(o);
+    int plain = plain_object_type(t);
+    int is_container = !plain && (PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o) || PyAnySet_Check(o) || PyByteArray_Check(o));
     if (r->opts->repr_full && !is_container && (t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
         render_full_repr(r, o);
         return;
@@ -526,12 +555,13 @@ static void render(Render *r, PyObject *o) {
     r->stack[r->depth++] = o;
 
     // Subclasses of builtin containers and scalars show their class around the builtin form.
-    int subclass = (t->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
+    int subclass = !plain && (t->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
                    (PyLong_Check(o) || PyUnicode_Check(o) || PyFloat_Check(o) || PyBytes_Check(o) || is_container) &&
                    !PyBool_Check(o);
     if (subclass) { put_type_name(r, t); put(r, "(", 1); }
 
-    if (PyList_Check(o)) render_items(r, ((PyListObject *)o)->ob_item, PyList_GET_SIZE(o), "[", "]", 0);
+    if (plain) render_object(r, o);
+    else if (PyList_Check(o)) render_items(r, ((PyListObject *)o)->ob_item, PyList_GET_SIZE(o), "[", "]", 0);
     else if (PyTuple_Check(o)) render_items(r, ((PyTupleObject *)o)->ob_item, PyTuple_GET_SIZE(o), "(", ")", 1);
     else if (PyDict_Check(o)) render_dict(r, o);
     else if (PyFrozenSet_Check(o)) render_set(r, o, 1);
@@ -650,6 +680,18 @@ static int fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *v
     return f->budget > 0;
 }
 
+// An object shown by its attributes: "<Name object at 0x...>", or "Name(" and ")" for an exception.
+static void fp_object(Fp *f, PyObject *o, uint64_t *h) {
+    int exception = PyExceptionInstance_Check(o);
+    f->budget -= (long)strlen(Py_TYPE(o)->tp_name) + (exception ? 2 : 16);
+    void *ctx[2] = {f, h};
+    visit_attributes(o, fp_attr, ctx);
+    if (exception) {
+        PyObject *args = ((PyBaseExceptionObject *)o)->args;
+        if (args) *h = mix(*h, fp(f, args));
+    }
+}
+
 static uint64_t fp(Fp *f, PyObject *o) {
     if (f->budget <= 0) return 1;
     f->budget -= 2;  // the separator before an item, or a container's brackets
@@ -687,7 +729,9 @@ static uint64_t fp(Fp *f, PyObject *o) {
     if (Py_REFCNT(o) > 1 && t != &PyTuple_Type && t != &PyFrozenSet_Type) f->shared = 1;
     uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
     h = mix(h, (uint64_t)(uintptr_t)o);
-    if (PyList_Check(o) || PyTuple_Check(o)) {
+    if (plain_object_type(t)) {
+        fp_object(f, o, &h);
+    } else if (PyList_Check(o) || PyTuple_Check(o)) {
         Py_ssize_t n = Py_SIZE(o);
         PyObject **items = PyList_Check(o) ? ((PyListObject *)o)->ob_item : ((PyTupleObject *)o)->ob_item;
         h = mix(h, (uint64_t)n);
@@ -715,14 +759,7 @@ static uint64_t fp(Fp *f, PyObject *o) {
         else if (PyBytes_Check(o))
             h = mix(h, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), visible_bytes(f, 1)));
     } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
-        // "<Name object at 0x...>", or "Name(" and ")" for an exception
-        f->budget -= (long)strlen(t->tp_name) + (PyExceptionInstance_Check(o) ? 2 : 16);
-        void *ctx[2] = {f, &h};
-        visit_attributes(o, fp_attr, ctx);
-        if (PyExceptionInstance_Check(o)) {
-            PyObject *args = ((PyBaseExceptionObject *)o)->args;
-            if (args) h = mix(h, fp(f, args));
-        }
+        fp_object(f, o, &h);
     }
     f->depth--;
     return h ? h : 1;

@@ -226,7 +226,11 @@ final class RecordingSession: @unchecked Sendable {
 
     func startThreads() {
         writerThread = startThread(named: "pode-writer") { session in session.runWriter() }
-        indexerThread = startThread(named: "pode-indexer") { session in session.runIndexer() }
+        indexerThread = startThread(named: "pode-indexer") { session in
+            // The program comes first while it runs (see pode_recorder_lower_thread_priority).
+            pode_recorder_lower_thread_priority(10)
+            session.runIndexer()
+        }
     }
 
     /// Starts one of pode's own threads, named (at most 15 bytes) so that `top -H` and a profile

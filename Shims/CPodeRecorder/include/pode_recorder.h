@@ -73,6 +73,12 @@ void pode_recorder_abandon(void);
 /// profiles tell it from the program's threads. Swift cannot reach pthread_setname_np.
 void pode_recorder_begin_own_thread(const char *name);
 
+/// Lowers the calling thread's scheduling priority (Linux: the nice value of this thread only,
+/// by `steps`). The indexer calls it: on a machine with few cores it would otherwise take time
+/// from the program being recorded, which pode must slow as little as it can; it catches up
+/// once the program ends. Swift cannot reach gettid portably.
+void pode_recorder_lower_thread_priority(int steps);
+
 /// A run of new event bytes from one chunk of the ring. Events are encoded as PodeLog's
 /// EventDecoder reads them; seq and time inside are relative to `base_seq`/`base_time_ns`.
 typedef struct PodeRingView {
