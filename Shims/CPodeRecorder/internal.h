@@ -77,10 +77,21 @@ typedef struct PodeRenderOptions {
 /// (PODE_VALUE_TRUNCATED) and sets *full_len to the object's length where it has one.
 int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len);
 
-/// A cheap fingerprint of what the bounded rendering of `o` would show; never 0. Sets *shared
-/// (when given) to whether `o` or a mutable object inside it has more than the one reference
-/// that holds it (so could be changed through another name).
-uint64_t pode_fingerprint(PyObject *o, uint32_t limit, int *shared);
+/// What a fingerprint found out besides the hash.
+typedef struct PodeFpFacts {
+    /// Whether `o` or a mutable object inside it has more than the one reference that holds it
+    /// (so could be changed through another name).
+    int shared;
+    /// Whether a container or object was reached inside `o` (else only scalars were).
+    int nested;
+    /// The dict's version tag when `o` is a dict holding only scalars, else 0: while the tag
+    /// stays the same (CPython gives a dict a new one, from a global count, at every change),
+    /// so does the fingerprint.
+    uint64_t flat_version;
+} PodeFpFacts;
+
+/// A cheap fingerprint of what the bounded rendering of `o` would show; never 0. Fills *facts.
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts);
 
 // ---- redaction (redact.c) ----------------------------------------------------------------------
 /// Nonzero unless --no-redact.

@@ -158,6 +158,10 @@ typedef struct CodeInfo {
     // Python call (see may_mutate); no_line_mutates for instructions without a line.
     uint8_t *line_mutates;
     uint8_t no_line_mutates;
+    // Per line: the local slots whose values a line's `x in y` tests (y loaded straight from the
+    // slot, which the line does not store): that test changes nothing in place when the slot
+    // holds a builtin container (see guards_hold), so the line counts as not mutating then.
+    uint64_t *line_guards;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -167,6 +171,7 @@ static void free_code_info(void *p) {
     free(ci->slot_flags);
     free(ci->line_refs);
     free(ci->line_mutates);
+    free(ci->line_guards);
     free(ci);
 }
 
@@ -205,7 +210,7 @@ static int may_mutate(int op, uint32_t arg) {
 // Which local slots each line of `code` loads, stores or deletes, and whether it may change an
 // object in place (from the unspecialised bytecode). A container local that its line does not
 // name, while no other Python code ran, cannot have changed unless another reference to it
-// exists (see Slot.shared); after a line that changes nothing in place, none can have.
+// exists (see PodeFpFacts.shared); after a line that changes nothing in place, none can have.
 static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     PyObject *bytes = PyCode_GetCode(code);
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
@@ -215,14 +220,33 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     // so it is asked only for those); lines outside the range found get a full check.
     typedef struct { int line; uint64_t bit; } Ref;
     Ref *refs = malloc(sizeof *refs * (size_t)(n / 2 + 1));
+    Ref *guards = malloc(sizeof *guards * (size_t)(n / 2 + 1));
+    Ref *stores = malloc(sizeof *stores * (size_t)(n / 2 + 1));
     int *mutating = malloc(sizeof *mutating * (size_t)(n / 2 + 1));
-    if (!refs || !mutating) { free(refs); free(mutating); Py_DECREF(bytes); return; }
-    int count = 0, nmutating = 0, lo = code->co_firstlineno, hi = -1;
+    if (!refs || !mutating || !guards || !stores) { free(refs); free(mutating); free(guards); free(stores); Py_DECREF(bytes); return; }
+    int count = 0, nmutating = 0, nguards = 0, nstores = 0, lo = code->co_firstlineno, hi = -1;
     uint32_t ext = 0;
+    int prev_op = -1;
+    uint32_t prev_arg = 0;
     for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
         int op = ops[i];
         uint32_t arg = ext | ops[i + 1];
         ext = op == EXTENDED_ARG ? arg << 8 : 0;
+        int before_op = prev_op;
+        uint32_t before_arg = prev_arg;
+        prev_op = op;
+        prev_arg = arg;
+        if (op == CONTAINS_OP && (before_op == LOAD_FAST || before_op == LOAD_DEREF) && before_arg < 63) {
+            int line = PyCode_Addr2Line(code, (int)i);
+            if (line >= 0) {
+                guards[nguards++] = (Ref){line, slot_bit((int)before_arg)};
+                if (line < lo) lo = line;
+                if (line > hi) hi = line;
+                continue;
+            }
+        }
+        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)
+            stores[nstores++] = (Ref){PyCode_Addr2Line(code, (int)i), slot_bit((int)arg)};
         if (may_mutate(op, arg)) {
             int line = PyCode_Addr2Line(code, (int)i);
             mutating[nmutating++] = line;
@@ -255,9 +279,30 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                 if (mutating[k] < 0) ci->no_line_mutates = 1;
                 else ci->line_mutates[mutating[k] - lo] = 1;
             }
+            // A guarded test whose slot its line (or a line-less instruction) also stores may
+            // have tested another value than the slot holds afterwards: the line may mutate.
+            uint64_t *stored = calloc((size_t)ci->nlines, sizeof *stored);
+            ci->line_guards = stored ? calloc((size_t)ci->nlines, sizeof *ci->line_guards) : NULL;
+            if (ci->line_guards) {
+                uint64_t stored_anywhere = 0;
+                for (int k = 0; k < nstores; k++) {
+                    if (stores[k].line < 0) stored_anywhere |= stores[k].bit;
+                    else stored[stores[k].line - lo] |= stores[k].bit;
+                }
+                for (int k = 0; k < nguards; k++) {
+                    int j = guards[k].line - lo;
+                    if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] = 1;
+                    else ci->line_guards[j] |= guards[k].bit;
+                }
+            } else {
+                for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] = 1;
+            }
+            free(stored);
         }
     }
     free(refs);
+    free(guards);
+    free(stores);
     free(mutating);
 }
 
@@ -350,9 +395,12 @@ static CodeInfo *code_info(PyCodeObject *code) {
 // ---- activations and threads ----------------------------------------------------------------
 // What a local held at its last check: the object, its fingerprint, and whether the object (or a
 // mutable one inside it) is referenced from anywhere else, so could change behind the frame's back.
-typedef struct Slot { PyObject *ptr; uint64_t fp; int shared; } Slot;
+// A binding as last seen: the object (never dereferenced unless still bound to it), its
+// fingerprint (0: unbound) and what that fingerprint found.
+typedef struct Seen { PyObject *ptr; uint64_t fp; PodeFpFacts facts; } Seen;
+typedef struct Slot { Seen seen; } Slot;
 // `scan` is the dict scan that last saw the key: a key missing from a scan was deleted.
-typedef struct DictSlot { PyObject *key; PyObject *ptr; uint64_t fp; uint64_t scan; uint32_t name; uint8_t mutable_; } DictSlot;
+typedef struct DictSlot { PyObject *key; Seen seen; uint64_t scan; uint32_t name; uint8_t mutable_; } DictSlot;
 
 typedef struct Activation {
     PyFrameObject *frame;
@@ -508,31 +556,38 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
 }
 
 // Compares one binding with what was last seen; records it when it changed.
-static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, PyObject **old_ptr, uint64_t *old_fp,
-                                 int *shared, int record_unchanged) {
+static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, int record_unchanged) {
     if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
     if (!v) {
-        if (*old_fp) {
+        if (seen->fp) {
             put_value(t, count, name, NULL, 0);
-            *old_ptr = NULL;
-            *old_fp = 0;
+            *seen = (Seen){0};
         }
         return;
     }
     int flags;
     uint64_t f;
-    if (v == *old_ptr && *old_fp) {
+    if (v == seen->ptr && seen->fp) {
         if (immutable_scalar(v) && !record_unchanged) return;
-        f = pode_fingerprint(v, render_opts.limit, shared);
-        if (f == *old_fp && !record_unchanged) return;
-        flags = f == *old_fp ? 0 : PODE_VALUE_MUTATED;
+        // The same dict of scalars with the same version tag: nothing in it changed. Only
+        // whether another reference to it exists may have.
+        if (seen->facts.flat_version && !record_unchanged && PyDict_CheckExact(v) &&
+            ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
+            seen->facts.shared = Py_REFCNT(v) > 1;
+            return;
+        }
+        f = pode_fingerprint(v, render_opts.limit, &seen->facts);
+        if (f == seen->fp && !record_unchanged) return;
+        flags = f == seen->fp ? 0 : PODE_VALUE_MUTATED;
     } else {
-        f = pode_fingerprint(v, render_opts.limit, shared);
-        if (*old_fp && f == *old_fp && immutable_scalar(v) && !record_unchanged) { *old_ptr = v; return; }
-        flags = *old_fp ? PODE_VALUE_REBOUND : 0;
+        PodeFpFacts facts;
+        f = pode_fingerprint(v, render_opts.limit, &facts);
+        if (seen->fp && f == seen->fp && immutable_scalar(v) && !record_unchanged) { seen->ptr = v; seen->facts = facts; return; }
+        flags = seen->fp ? PODE_VALUE_REBOUND : 0;
+        seen->facts = facts;
     }
-    *old_ptr = v;
-    *old_fp = f;
+    seen->ptr = v;
+    seen->fp = f;
     put_value(t, count, name, v, flags);
 }
 
@@ -545,17 +600,36 @@ static int skip_global(PyObject *key, PyObject *v) {
     return PyModule_Check(v) || PyFunction_Check(v) || PyType_Check(v) || PyCFunction_Check(v);
 }
 
+// Whether every slot in `guards` holds a builtin container whose `in` test runs no code but
+// hashing and comparing (Python-level __hash__ or __eq__ shows as a call): the test changed
+// nothing in place. Anything else (an iterator, a class with __contains__ in C) may have.
+static int guards_hold(const CodeInfo *ci, PyObject *const *locals, uint64_t guards) {
+    for (int i = 0; guards; i++, guards >>= 1) {
+        if (!(guards & 1)) continue;
+        PyObject *v = i < ci->nslots ? locals[i] : NULL;
+        if (v && (ci->slot_flags[i] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        if (!v) return 0;
+        PyTypeObject *t = Py_TYPE(v);
+        if (t != &PySet_Type && t != &PyFrozenSet_Type && t != &PyDict_Type && t != &PyList_Type && t != &PyTuple_Type &&
+            t != &PyUnicode_Type && t != &PyBytes_Type && t != &PyRange_Type)
+            return 0;
+    }
+    return 1;
+}
+
 // How often another thread took the GIL (CPython counts it as threads take turns).
 static inline unsigned long gil_switches(void) { return _PyRuntime.ceval.gil.switch_number; }
 
 // Whether nothing can have changed in place since `a`'s previous event: the line it ran
 // changes nothing by itself (see may_mutate), no Python code ran since (call_epoch counts
 // calls), and no other thread held the GIL. Then only rebindings of its locals are news.
-static inline int unchanged_since(const Activation *a) {
+static inline int unchanged_since(const Activation *a, PyObject *const *locals) {
     const CodeInfo *ci = a->code;
     if (a->epoch != call_epoch || a->switches != gil_switches() || !ci->line_mutates || ci->no_line_mutates) return 0;
     int k = a->last_line - ci->first_line;
-    return k >= 0 && k < ci->nlines && !ci->line_mutates[k];
+    if (k < 0 || k >= ci->nlines || ci->line_mutates[k]) return 0;
+    uint64_t guards = ci->line_guards ? ci->line_guards[k] : 0;
+    return !guards || (locals && guards_hold(ci, locals, guards));
 }
 
 // Module and class bodies keep their variables in a dict, not in fast locals.
@@ -566,8 +640,8 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         if (unchanged) return;
         for (int i = 0; i < a->ndslots; i++) {
             DictSlot *s = &a->dslots[i];
-            if (!s->mutable_ || !s->ptr) continue;
-            check_binding(t, count, s->name, s->ptr, &s->ptr, &s->fp, NULL, 0);
+            if (!s->mutable_ || !s->seen.ptr) continue;
+            check_binding(t, count, s->name, s->seen.ptr, &s->seen, 0);
         }
         return;
     }
@@ -593,27 +667,25 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
             s = &a->dslots[a->ndslots++];
             Py_INCREF(k);
             s->key = k;
-            s->ptr = NULL;
-            s->fp = 0;
+            s->seen = (Seen){0};
             s->name = name_id(k);
         }
         s->scan = scan;
         s->mutable_ = !immutable_scalar(v);
         if (initial) {
-            s->ptr = v;
-            s->fp = pode_fingerprint(v, render_opts.limit, NULL);
+            s->seen.ptr = v;
+            s->seen.fp = pode_fingerprint(v, render_opts.limit, &s->seen.facts);
         } else {
-            check_binding(t, count, s->name, v, &s->ptr, &s->fp, NULL, 0);
+            check_binding(t, count, s->name, v, &s->seen, 0);
         }
     }
     // Keys gone from the dict were deleted (`del x`, the end of `except ... as e`): record that,
     // and never look at the object they held again (it may be freed).
     for (int i = 0; i < a->ndslots; i++) {
         DictSlot *s = &a->dslots[i];
-        if (s->scan == scan || !s->ptr) continue;
-        if (!initial) check_binding(t, count, s->name, NULL, &s->ptr, &s->fp, NULL, 0);
-        s->ptr = NULL;
-        s->fp = 0;
+        if (s->scan == scan || !s->seen.ptr) continue;
+        if (!initial) check_binding(t, count, s->name, NULL, &s->seen, 0);
+        s->seen = (Seen){0};
     }
 }
 
@@ -624,7 +696,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     CodeInfo *ci = a->code;
     _PyInterpreterFrame *f = frame->f_frame;
     if (!ci->optimized) {
-        int unchanged = !call && unchanged_since(a);
+        int unchanged = !call && unchanged_since(a, NULL);
         a->epoch = call_epoch;
         a->switches = gil_switches();
         check_dict_locals(t, a, f->f_locals, count, call, unchanged);
@@ -638,7 +710,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         int k = a->last_line - ci->first_line;
         if (k >= 0 && k < ci->nlines) refs = ci->line_refs[k] | ci->no_line_refs;
     }
-    int unchanged = !call && unchanged_since(a);
+    int unchanged = !call && unchanged_since(a, locals);
     a->epoch = call_epoch;
     a->switches = gil_switches();
     for (int i = 0; i < ci->nslots; i++) {
@@ -650,17 +722,83 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         if (call) {
             if (!v) continue;
             // Arguments, and the free variables a closure sees, are part of the call.
-            if (i < ci->nargs || (fl & 4)) check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 1);
-            else { s->ptr = v; s->fp = pode_fingerprint(v, render_opts.limit, &s->shared); }
+            if (i < ci->nargs || (fl & 4)) check_binding(t, count, ci->slot_names[i], v, &s->seen, 1);
+            else { s->seen.ptr = v; s->seen.fp = pode_fingerprint(v, render_opts.limit, &s->seen.facts); }
             continue;
         }
         // A shared local is skipped only after a line that changed nothing in place; an
         // unshared one also when its line did not name it (a line that names it may have made
         // another reference to it, which its next fingerprint must see).
-        if (v == s->ptr && (s->shared ? unchanged : !(refs & slot_bit(i)))) continue;
-        check_binding(t, count, ci->slot_names[i], v, &s->ptr, &s->fp, &s->shared, 0);
+        if (v == s->seen.ptr) {
+            if (s->seen.facts.shared ? unchanged : !(refs & slot_bit(i))) continue;
+            // An unshared object its line named, after a line that changed nothing in place:
+            // the line may only have made another reference to it, which shows in its own
+            // count when nothing is inside it (else the next fingerprint must look).
+            if (unchanged && !s->seen.facts.nested && s->seen.fp) {
+                PyTypeObject *vt = Py_TYPE(v);
+                if (!immutable_scalar(v)) s->seen.facts.shared = Py_REFCNT(v) > 1 && vt != &PyTuple_Type && vt != &PyFrozenSet_Type;
+                continue;
+            }
+        }
+        check_binding(t, count, ci->slot_names[i], v, &s->seen, 0);
     }
 }
+
+// ---- event times ------------------------------------------------------------------------------
+// Reading CLOCK_MONOTONIC costs about as much as a tenth of an event. On x86-64 with an
+// invariant TSC, event times come from the TSC instead, scaled to that clock (the scale measured
+// from the first event on) and anchored to it again every 1024 events; times never go backwards.
+// Elsewhere, and until the scale is known, every event reads the clock. Touched under the GIL.
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+static struct {
+    uint64_t tsc0, ns0;  // the first reading
+    uint64_t tsc, ns;    // the last anchor
+    uint64_t last;       // the last time given out
+    double scale;        // ns per tick
+    int until_anchor;
+    int checked, invariant, usable;
+} event_clock;
+
+static uint64_t event_clock_anchor(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, tsc = __rdtsc();
+    if (!event_clock.checked) {
+        unsigned a, b, c, d;
+        event_clock.invariant = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+        event_clock.checked = 1;
+    }
+    if (event_clock.invariant) {
+        if (!event_clock.tsc0) {
+            event_clock.tsc0 = tsc;
+            event_clock.ns0 = ns;
+        } else if (tsc > event_clock.tsc0 && ns >= event_clock.ns0 + 1000000) {
+            event_clock.scale = (double)(ns - event_clock.ns0) / (double)(tsc - event_clock.tsc0);
+            event_clock.usable = event_clock.scale > 0.0 && event_clock.scale < 100.0;
+        }
+    }
+    event_clock.tsc = tsc;
+    event_clock.ns = ns;
+    event_clock.until_anchor = 1024;
+    if (ns < event_clock.last) ns = event_clock.last;
+    event_clock.last = ns;
+    return ns;
+}
+
+static inline uint64_t event_time_ns(void) {
+    if (!event_clock.usable || --event_clock.until_anchor <= 0) return event_clock_anchor();
+    uint64_t tsc = __rdtsc();
+    uint64_t ns = event_clock.ns;
+    if (tsc > event_clock.tsc) ns += (uint64_t)((double)(tsc - event_clock.tsc) * event_clock.scale);
+    if (ns < event_clock.last) ns = event_clock.last;
+    event_clock.last = ns;
+    return ns;
+}
+#else
+static inline uint64_t event_time_ns(void) { return pode_monotonic_ns(); }
+#endif
 
 // ---- events -------------------------------------------------------------------------------------
 static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Activation *caller, int nvalues, int vline) {
@@ -682,7 +820,7 @@ static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Acti
         pode_buf_bytes(b, t->values.data, t->values.len);
     }
     uint64_t seq = next_seq++;
-    pode_ring_put(kind, seq, pode_monotonic_ns(), b->data, b->len);
+    pode_ring_put(kind, seq, event_time_ns(), b->data, b->len);
     atomic_fetch_add_explicit(&event_count, 1, memory_order_relaxed);
 }
 

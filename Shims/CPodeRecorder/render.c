@@ -564,6 +564,7 @@ static void render(Render *r, PyObject *o) {
     else if (PyList_Check(o)) render_items(r, ((PyListObject *)o)->ob_item, PyList_GET_SIZE(o), "[", "]", 0);
     else if (PyTuple_Check(o)) render_items(r, ((PyTupleObject *)o)->ob_item, PyTuple_GET_SIZE(o), "(", ")", 1);
     else if (PyDict_Check(o)) render_dict(r, o);
+    else if (t == &PySet_Type) render_set(r, o, 0);  // before the subtype test of frozenset
     else if (PyFrozenSet_Check(o)) render_set(r, o, 1);
     else if (PyAnySet_Check(o)) render_set(r, o, 0);
     else if (PyByteArray_Check(o)) { puts_(r, "bytearray("); render_bytes(r, PyByteArray_AS_STRING(o), PyByteArray_GET_SIZE(o)); put(r, ")", 1); }
@@ -643,7 +644,8 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
 
 // The budget counts bytes of rendering, each charge a lower bound of what render() writes for
 // that part: once it is spent, nothing further can show in the (limit-bounded) rendering.
-typedef struct Fp { long budget; int shared; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
+// `nested`: a container or object was reached inside the one fingerprinted.
+typedef struct Fp { long budget; int shared, nested; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
 
 static uint64_t fp(Fp *f, PyObject *o);
 
@@ -722,6 +724,7 @@ static uint64_t fp(Fp *f, PyObject *o) {
     if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
         return mix(6, (uint64_t)(uintptr_t)o);
 
+    if (f->depth) f->nested = 1;
     for (int i = 0; i < f->depth; i++)
         if (f->stack[i] == o) return 7;
     if (f->depth >= MAX_DEPTH) return 8;
@@ -765,10 +768,12 @@ static uint64_t fp(Fp *f, PyObject *o) {
     return h ? h : 1;
 }
 
-uint64_t pode_fingerprint(PyObject *o, uint32_t limit, int *shared) {
-    Fp f = {.budget = (long)limit + 8, .shared = 0, .depth = 0};
+uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts) {
+    Fp f = {.budget = (long)limit + 8, .shared = 0, .nested = 0, .depth = 0};
     uint64_t h = fp(&f, o);
-    if (shared) *shared = f.shared;
+    facts->shared = f.shared;
+    facts->nested = f.nested;
+    facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;
 }

@@ -1,0 +1,58 @@
+"""Changes in place that the recorder's shortcuts must still see: `in` tests that draw from an
+iterator, references made on lines that change nothing, dicts of scalars changed through
+another name, and objects reached through attributes."""
+
+
+class Holder:
+    def __init__(self):
+        self.items = []
+        self.count = 0
+
+
+def membership(n):
+    seen = set()
+    pending = [3, 2, 1]
+    drawn = iter(pending.pop, None)  # each `in` test pops from pending, with no Python call
+    found = 1 in drawn
+    alias = seen if 0 in seen else seen  # a second name, made on a line that changes nothing
+    alias.add(n)
+    if n in seen and 2 in pending:
+        alias.discard(n)
+    return found, seen, pending
+
+
+def dicts(n):
+    counts = {"a": 1}
+    other = counts if "a" in counts else None
+    other["b"] = n
+    nested = {"k": []}
+    inner = nested["k"]
+    inner.append(n)
+    same = counts
+    same["a"] += 1
+    flat = {"x": n}
+    second = flat if len(flat) else None  # a second name, made on a line that may change things
+    second["y"] = 2
+    return counts, nested, flat
+
+
+def attributes(n):
+    holder = Holder()
+    tail = holder.items
+    tail.append(n)
+    box = [holder]
+    first = box[0] if holder in box else None
+    first.count += 1
+    return holder.count, holder.items
+
+
+def main():
+    total = []
+    for n in range(3):
+        total.append(membership(n))
+        total.append(dicts(n))
+        total.append(attributes(n))
+    print(total)
+
+
+main()
