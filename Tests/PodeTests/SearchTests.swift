@@ -72,6 +72,34 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(try count("needle_word var:label"), "1")
     }
 
+    /// Event times (taken from the TSC where it is invariant) follow the monotonic clock: a
+    /// sleep shows as its length between two events, and no event is earlier than the one before.
+    func testEventTimesFollowTheClock() throws {
+        try record("""
+        import time
+        before = 1
+        time.sleep(0.25)
+        after = 2
+        for i in range(5000):
+            step = i
+        done = 3
+
+        """)
+        let r = try Harness.pode(["search", "--trace", "trace", "--json", "seq:1.."], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let hits = Harness.jsonLines(r.stdout, type: "match")
+        let times = hits.compactMap { $0["time_ns"] as? Int }
+        XCTAssertEqual(times.count, hits.count)
+        XCTAssertGreaterThan(times.count, 5000)
+        XCTAssertEqual(times, times.sorted(), "event times go backwards")
+        func time(ofLine line: Int) -> Int? {
+            hits.first { ($0["event_line"] as? Int) == line }?["time_ns"] as? Int
+        }
+        let slept = try XCTUnwrap(time(ofLine: 4)) - XCTUnwrap(time(ofLine: 3))
+        XCTAssertGreaterThan(slept, 245_000_000)
+        XCTAssertLessThan(slept, 2_000_000_000)
+    }
+
     func testPlainWordsFindEveryEventHoldingTheValueInTimeOrder() throws {
         try record(Self.needleProgram)
         let r = try Harness.pode(["search", "--trace", "trace", "--json", "needle-7f3a"], in: dir)
