@@ -84,6 +84,11 @@ typedef struct PodeFpFacts {
     int shared;
     /// Whether a container or object was reached inside `o` (else only scalars were).
     int nested;
+    /// Whether the fingerprint knows some object by its identity only (a function, class,
+    /// module, method, generator, range or complex), so that its rendering shows more than the
+    /// fingerprint: another object at the same address later has the same fingerprint. Fine
+    /// for telling whether one binding changed; not for reusing a rendering.
+    int opaque;
     /// The dict's version tag when `o` is a dict holding only scalars, else 0: while the tag
     /// stays the same (CPython gives a dict a new one, from a global count, at every change),
     /// so does the fingerprint.

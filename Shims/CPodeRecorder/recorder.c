@@ -143,6 +143,10 @@ static uint32_t name_id(PyObject *name) {
 }
 
 // ---- code objects ---------------------------------------------------------------------------
+// Slots that must hold a builtin container or an immutable scalar, and pure builtins that the
+// names called must still be (bit i: pure_builtin_names[i]).
+typedef struct LineGuards { uint64_t containers, scalars; uint32_t builtins; } LineGuards;
+
 typedef struct CodeInfo {
     uint32_t id;
     uint8_t in_scope, optimized, genlike;
@@ -158,10 +162,9 @@ typedef struct CodeInfo {
     // Python call (see may_mutate); no_line_mutates for instructions without a line.
     uint8_t *line_mutates;
     uint8_t no_line_mutates;
-    // Per line: the local slots whose values a line's `x in y` tests (y loaded straight from the
-    // slot, which the line does not store): that test changes nothing in place when the slot
-    // holds a builtin container (see guards_hold), so the line counts as not mutating then.
-    uint64_t *line_guards;
+    // Per line: the conditions under which its instructions that may mutate do not (see
+    // compute_line_refs and guards_hold); the line counts as not mutating when they hold.
+    LineGuards *line_guards;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -207,66 +210,150 @@ static int may_mutate(int op, uint32_t arg) {
     }
 }
 
-// Which local slots each line of `code` loads, stores or deletes, and whether it may change an
-// object in place (from the unspecialised bytecode). A container local that its line does not
-// name, while no other Python code ran, cannot have changed unless another reference to it
-// exists (see PodeFpFacts.shared); after a line that changes nothing in place, none can have.
+// Builtins whose call changes nothing in place by itself: they only look at their arguments or
+// make new objects (iterating builtins like sum or sorted are not here: they can draw from an
+// iterator). A call of one counts as not mutating when, at the check after its line, the name
+// still means that builtin in the frame (see builtins_hold); code its arguments' special methods
+// run in Python shows as a call of its own.
+static const char *const pure_builtin_names[] = {
+    "len", "isinstance", "issubclass", "type", "id", "hash", "abs", "ord", "chr", "str", "repr", "int",
+    "float", "bool", "round", "divmod", "range", "enumerate", "zip", "callable",
+};
+#define PURE_BUILTINS (int)(sizeof pure_builtin_names / sizeof *pure_builtin_names)
+static PyObject *pure_builtin_keys[PURE_BUILTINS];     // the names, interned
+static PyObject *pure_builtin_objects[PURE_BUILTINS];  // the builtins themselves, held
+
+// Finds the builtins above once; a name whose builtin is missing is never treated as pure.
+static void load_pure_builtins(void) {
+    PyObject *builtins = PyEval_GetBuiltins();  // borrowed
+    for (int i = 0; i < PURE_BUILTINS; i++) {
+        pure_builtin_keys[i] = PyUnicode_InternFromString(pure_builtin_names[i]);
+        PyObject *f = builtins && pure_builtin_keys[i] ? PyDict_GetItemWithError(builtins, pure_builtin_keys[i]) : NULL;
+        if (f) Py_INCREF(f);
+        pure_builtin_objects[i] = f;
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+}
+
+static int pure_builtin_index(PyCodeObject *code, uint32_t name_index) {
+    PyObject *names = code->co_names;
+    if (!PyTuple_Check(names) || name_index >= (uint32_t)PyTuple_GET_SIZE(names)) return -1;
+    PyObject *name = PyTuple_GET_ITEM(names, name_index);
+    for (int i = 0; i < PURE_BUILTINS; i++)
+        if (pure_builtin_objects[i] && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, pure_builtin_names[i]) == 0) return i;
+    return -1;
+}
+
+typedef struct Instr { int op; uint32_t arg; int offset; uint8_t exempt; } Instr;
+
+// Whether instruction `k` pushes one value from nothing but loads (needed values: *need).
+static int simple_producer(const Instr *in, int k, int *need) {
+    switch (in[k].op) {
+    case LOAD_FAST: case LOAD_CONST: case LOAD_DEREF: *need -= 1; return 1;
+    case LOAD_GLOBAL: if (in[k].arg & 1) return 0; *need -= 1; return 1;  // (odd: also pushes NULL)
+    case LOAD_ATTR: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: return 1;
+    case BINARY_OP: if (in[k].arg >= NB_INPLACE_ADD) return 0; *need += 1; return 1;
+    case COMPARE_OP: case IS_OP: *need += 1; return 1;
+    default: return 0;
+    }
+}
+
+// The builtin a call at PRECALL `p` calls, when it is `name(args)` with `name` a global that may
+// be a pure builtin and arguments made of loads and operators only; else -1.
+static int pure_call_at(PyCodeObject *code, const Instr *in, int p) {
+    int need = (int)in[p].arg, k = p - 1;
+    while (need > 0 && k >= 0 && simple_producer(in, k, &need)) k--;
+    if (need != 0 || k < 0 || in[k].op != LOAD_GLOBAL || !(in[k].arg & 1)) return -1;
+    return pure_builtin_index(code, in[k].arg >> 1);
+}
+
+// Which local slots each line of `code` loads, stores or deletes, whether it may change an
+// object in place (from the unspecialised bytecode), and under which conditions it does not
+// (guards: see guards_hold). A container local that its line does not name, while no other
+// Python code ran, cannot have changed unless another reference to it exists (see
+// PodeFpFacts.shared); after a line that changes nothing in place, none can have.
 static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     PyObject *bytes = PyCode_GetCode(code);
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
     const uint8_t *ops = (const uint8_t *)PyBytes_AS_STRING(bytes);
     Py_ssize_t n = PyBytes_GET_SIZE(bytes);
-    // One pass over the instructions that name a local (PyCode_Addr2Line walks the line table,
-    // so it is asked only for those); lines outside the range found get a full check.
-    typedef struct { int line; uint64_t bit; } Ref;
-    Ref *refs = malloc(sizeof *refs * (size_t)(n / 2 + 1));
-    Ref *guards = malloc(sizeof *guards * (size_t)(n / 2 + 1));
-    Ref *stores = malloc(sizeof *stores * (size_t)(n / 2 + 1));
-    int *mutating = malloc(sizeof *mutating * (size_t)(n / 2 + 1));
-    if (!refs || !mutating || !guards || !stores) { free(refs); free(mutating); free(guards); free(stores); Py_DECREF(bytes); return; }
-    int count = 0, nmutating = 0, nguards = 0, nstores = 0, lo = code->co_firstlineno, hi = -1;
+    typedef struct { int line; uint64_t bit; uint8_t kind; } Ref;  // kind: guards' (see below)
+    size_t most = (size_t)(n / 2 + 1);
+    Instr *in = malloc(sizeof *in * most);
+    Ref *refs = malloc(sizeof *refs * most), *guards = malloc(sizeof *guards * most), *stores = malloc(sizeof *stores * most);
+    int *mutating = malloc(sizeof *mutating * most);
+    if (!in || !refs || !mutating || !guards || !stores) {
+        free(in); free(refs); free(mutating); free(guards); free(stores); Py_DECREF(bytes);
+        return;
+    }
+    // The instructions, without cache entries and with EXTENDED_ARG folded in.
+    int ni = 0, stores_globals = 0;
     uint32_t ext = 0;
-    int prev_op = -1;
-    uint32_t prev_arg = 0;
     for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
         int op = ops[i];
         uint32_t arg = ext | ops[i + 1];
         ext = op == EXTENDED_ARG ? arg << 8 : 0;
-        int before_op = prev_op;
-        uint32_t before_arg = prev_arg;
-        prev_op = op;
-        prev_arg = arg;
-        if (op == CONTAINS_OP && (before_op == LOAD_FAST || before_op == LOAD_DEREF) && before_arg < 63) {
-            int line = PyCode_Addr2Line(code, (int)i);
-            if (line >= 0) {
-                guards[nguards++] = (Ref){line, slot_bit((int)before_arg)};
-                if (line < lo) lo = line;
-                if (line > hi) hi = line;
-                continue;
-            }
+        if (op == EXTENDED_ARG || op == CACHE) continue;
+        if (op == STORE_GLOBAL || op == DELETE_GLOBAL) stores_globals = 1;
+        in[ni++] = (Instr){op, arg, (int)i, 0};
+    }
+    Py_DECREF(bytes);
+    int count = 0, nmutating = 0, nguards = 0, nstores = 0, lo = code->co_firstlineno, hi = -1;
+#define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
+    // Instructions that change nothing in place on a condition checked after their line:
+    // kind 0, `x in slot` with slot a builtin container; kind 1, `slot op= value` leaving an
+    // immutable scalar in the slot (so the operand was one: a scalar has no in-place form; the
+    // store is the pattern's own); kind 2, a call of a pure builtin (bit: which one).
+    for (int k = 0; k < ni; k++) {
+        int op = in[k].op;
+        if (op == CONTAINS_OP && k > 0 && (in[k - 1].op == LOAD_FAST || in[k - 1].op == LOAD_DEREF) && in[k - 1].arg < 63) {
+            int line = PyCode_Addr2Line(code, in[k].offset);
+            if (line < 0) continue;
+            in[k].exempt = 1;
+            guards[nguards++] = (Ref){line, slot_bit((int)in[k - 1].arg), 0};
+            SEE_LINE(line);
+        } else if (op == BINARY_OP && in[k].arg >= NB_INPLACE_ADD && k >= 2 && k + 1 < ni) {
+            int load = in[k - 2].op, store = in[k + 1].op, need = 1;
+            if (!((load == LOAD_FAST && store == STORE_FAST) || (load == LOAD_DEREF && store == STORE_DEREF))) continue;
+            if (in[k - 2].arg != in[k + 1].arg || in[k - 2].arg >= 63 || !simple_producer(in, k - 1, &need) || need != 0) continue;
+            int line = PyCode_Addr2Line(code, in[k].offset);
+            if (line < 0 || line != PyCode_Addr2Line(code, in[k + 1].offset)) continue;
+            in[k].exempt = in[k + 1].exempt = 1;  // the store is not another store of the slot
+            guards[nguards++] = (Ref){line, slot_bit((int)in[k - 2].arg), 1};
+            SEE_LINE(line);
+        } else if (op == PRECALL && !stores_globals && k + 1 < ni && in[k + 1].op == CALL) {
+            int b = pure_call_at(code, in, k);
+            int line = PyCode_Addr2Line(code, in[k].offset);
+            if (b < 0 || line < 0 || line != PyCode_Addr2Line(code, in[k + 1].offset)) continue;
+            in[k].exempt = in[k + 1].exempt = 1;
+            guards[nguards++] = (Ref){line, 1ull << b, 2};
+            SEE_LINE(line);
         }
-        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)
-            stores[nstores++] = (Ref){PyCode_Addr2Line(code, (int)i), slot_bit((int)arg)};
-        if (may_mutate(op, arg)) {
-            int line = PyCode_Addr2Line(code, (int)i);
+    }
+    for (int k = 0; k < ni; k++) {
+        int op = in[k].op;
+        uint32_t arg = in[k].arg;
+        if ((op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) && !in[k].exempt)
+            stores[nstores++] = (Ref){PyCode_Addr2Line(code, in[k].offset), slot_bit((int)arg), 0};
+        if (!in[k].exempt && may_mutate(op, arg)) {
+            int line = PyCode_Addr2Line(code, in[k].offset);
             mutating[nmutating++] = line;
-            if (line >= 0 && line < lo) lo = line;
-            if (line > hi) hi = line;
+            SEE_LINE(line);
         }
         switch (op) {
         case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case MAKE_CELL: case LOAD_CLOSURE:
         case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF: case LOAD_CLASSDEREF: {
-            int line = PyCode_Addr2Line(code, (int)i);
-            refs[count++] = (Ref){line, slot_bit((int)arg)};
-            if (line >= 0 && line < lo) lo = line;
-            if (line > hi) hi = line;
+            int line = PyCode_Addr2Line(code, in[k].offset);
+            refs[count++] = (Ref){line, slot_bit((int)arg), 0};
+            SEE_LINE(line);
             break;
         }
         default:
             break;
         }
     }
-    Py_DECREF(bytes);
+#undef SEE_LINE
+    free(in);
     if (hi >= lo && hi - lo <= 100000 && (ci->line_refs = calloc((size_t)(hi - lo + 1), sizeof *ci->line_refs))) {
         ci->first_line = lo;
         ci->nlines = hi - lo + 1;
@@ -279,8 +366,8 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                 if (mutating[k] < 0) ci->no_line_mutates = 1;
                 else ci->line_mutates[mutating[k] - lo] = 1;
             }
-            // A guarded test whose slot its line (or a line-less instruction) also stores may
-            // have tested another value than the slot holds afterwards: the line may mutate.
+            // A slot guard whose slot its line (or a line-less instruction) also stores may have
+            // looked at another value than the slot holds afterwards: the line may mutate.
             uint64_t *stored = calloc((size_t)ci->nlines, sizeof *stored);
             ci->line_guards = stored ? calloc((size_t)ci->nlines, sizeof *ci->line_guards) : NULL;
             if (ci->line_guards) {
@@ -291,8 +378,11 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                 }
                 for (int k = 0; k < nguards; k++) {
                     int j = guards[k].line - lo;
-                    if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] = 1;
-                    else ci->line_guards[j] |= guards[k].bit;
+                    LineGuards *g = &ci->line_guards[j];
+                    if (guards[k].kind == 2) g->builtins |= (uint32_t)guards[k].bit;
+                    else if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] = 1;
+                    else if (guards[k].kind == 0) g->containers |= guards[k].bit;
+                    else g->scalars |= guards[k].bit;
                 }
             } else {
                 for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] = 1;
@@ -534,7 +624,22 @@ static inline int immutable_scalar(PyObject *o) {
            o == Py_None || t == &PyBool_Type || t == &PyComplex_Type;
 }
 
-static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags) {
+// Renderings kept by object and fingerprint: an object is often rendered again unchanged (an
+// argument passed on to each call, `self` at every method call, a loop variable then the
+// parameter it is passed as), and equal fingerprints of one object mean equal renderings. Not
+// with --repr=full, whose __repr__ calls no fingerprint sees into. Touched under the GIL.
+#define MEMO_SLOTS 1024
+#define MEMO_TEXT 320
+typedef struct RenderMemo { PyObject *ptr; uint64_t fp, full; uint16_t len; uint8_t flags; char text[MEMO_TEXT]; } RenderMemo;
+static RenderMemo render_memo[MEMO_SLOTS];
+
+static inline RenderMemo *memo_slot(PyObject *v, uint64_t fp) {
+    return &render_memo[(ptr_hash(v) ^ fp) & (MEMO_SLOTS - 1)];
+}
+
+// Appends one value record. `fp` is the value's fingerprint when known and its rendering may be
+// kept by it (see PodeFpFacts.opaque), else 0.
+static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags, uint64_t fp) {
     PodeBuf *b = &t->values;
     pode_buf_varint(b, name);
     if (!v) {
@@ -545,12 +650,34 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
         return;
     }
     pode_buf_varint(b, type_id(Py_TYPE(v)));
-    t->text.len = 0;
+    if (name_redacted(name)) {
+        pode_buf_byte(b, (uint8_t)flags);
+        pode_buf_str(b, PODE_REDACTED, strlen(PODE_REDACTED));
+        (*count)++;
+        return;
+    }
+    RenderMemo *memo = fp && !render_opts.repr_full && !immutable_scalar(v) ? memo_slot(v, fp) : NULL;
     uint64_t full = 0;
-    if (name_redacted(name)) pode_buf_bytes(&t->text, PODE_REDACTED, strlen(PODE_REDACTED));
-    else flags |= pode_render(v, &render_opts, &t->text, &full);
-    pode_buf_byte(b, (uint8_t)flags);
-    pode_buf_str(b, (const char *)t->text.data, t->text.len);
+    if (memo && memo->ptr == v && memo->fp == fp) {
+        flags |= memo->flags;
+        pode_buf_byte(b, (uint8_t)flags);
+        pode_buf_str(b, memo->text, memo->len);
+        full = memo->full;
+    } else {
+        t->text.len = 0;
+        int rendered = pode_render(v, &render_opts, &t->text, &full);
+        flags |= rendered;
+        pode_buf_byte(b, (uint8_t)flags);
+        pode_buf_str(b, (const char *)t->text.data, t->text.len);
+        if (memo && t->text.len <= MEMO_TEXT) {
+            memo->ptr = v;
+            memo->fp = fp;
+            memo->full = full;
+            memo->flags = (uint8_t)rendered;
+            memo->len = (uint16_t)t->text.len;
+            memcpy(memo->text, t->text.data, t->text.len);
+        }
+    }
     if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, full);
     (*count)++;
 }
@@ -560,7 +687,7 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
     if (!v) {
         if (seen->fp) {
-            put_value(t, count, name, NULL, 0);
+            put_value(t, count, name, NULL, 0, 0);
             *seen = (Seen){0};
         }
         return;
@@ -588,7 +715,7 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     }
     seen->ptr = v;
     seen->fp = f;
-    put_value(t, count, name, v, flags);
+    put_value(t, count, name, v, flags, seen->facts.opaque ? 0 : f);
 }
 
 static int skip_global(PyObject *key, PyObject *v) {
@@ -600,21 +727,55 @@ static int skip_global(PyObject *key, PyObject *v) {
     return PyModule_Check(v) || PyFunction_Check(v) || PyType_Check(v) || PyCFunction_Check(v);
 }
 
-// Whether every slot in `guards` holds a builtin container whose `in` test runs no code but
-// hashing and comparing (Python-level __hash__ or __eq__ shows as a call): the test changed
-// nothing in place. Anything else (an iterator, a class with __contains__ in C) may have.
-static int guards_hold(const CodeInfo *ci, PyObject *const *locals, uint64_t guards) {
-    for (int i = 0; guards; i++, guards >>= 1) {
-        if (!(guards & 1)) continue;
+// Whether the slot guards of a line hold: each slot in `containers` holds a builtin container
+// whose `in` test runs no code but hashing and comparing (Python-level __hash__ or __eq__ shows
+// as a call), each in `scalars` an immutable scalar. Anything else (an iterator, a class with
+// __contains__ or __iadd__ in C) may have changed something in place.
+static int slot_guards_hold(const CodeInfo *ci, PyObject *const *locals, uint64_t containers, uint64_t scalars) {
+    uint64_t all = containers | scalars;
+    for (int i = 0; all; i++, all >>= 1, containers >>= 1) {
+        if (!(all & 1)) continue;
         PyObject *v = i < ci->nslots ? locals[i] : NULL;
         if (v && (ci->slot_flags[i] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
         if (!v) return 0;
         PyTypeObject *t = Py_TYPE(v);
-        if (t != &PySet_Type && t != &PyFrozenSet_Type && t != &PyDict_Type && t != &PyList_Type && t != &PyTuple_Type &&
-            t != &PyUnicode_Type && t != &PyBytes_Type && t != &PyRange_Type)
+        if (containers & 1) {
+            if (t != &PySet_Type && t != &PyFrozenSet_Type && t != &PyDict_Type && t != &PyList_Type && t != &PyTuple_Type &&
+                t != &PyUnicode_Type && t != &PyBytes_Type && t != &PyRange_Type)
+                return 0;
+        } else if (!immutable_scalar(v) || v == Py_None) {
             return 0;
+        }
     }
     return 1;
+}
+
+// Which pure builtins (bits, see pure_builtin_names) a frame's globals and builtins still name:
+// kept for the last pair of dicts seen, while neither dict's version tag changes.
+static struct { PyObject *globals, *builtins; uint64_t globals_version, builtins_version; uint32_t names; } pure_names_seen;
+
+static int builtins_hold(const _PyInterpreterFrame *f, uint32_t wanted) {
+    PyObject *g = f->f_globals, *b = f->f_builtins;
+    if (!g || !b || !PyDict_CheckExact(g) || !PyDict_CheckExact(b)) return 0;
+    uint64_t gv = ((PyDictObject *)g)->ma_version_tag, bv = ((PyDictObject *)b)->ma_version_tag;
+    if (pure_names_seen.globals != g || pure_names_seen.builtins != b || pure_names_seen.globals_version != gv ||
+        pure_names_seen.builtins_version != bv) {
+        uint32_t names = 0;
+        for (int i = 0; i < PURE_BUILTINS; i++) {
+            PyObject *key = pure_builtin_keys[i];
+            if (!key || !pure_builtin_objects[i]) continue;
+            // Exact dicts with str keys: these lookups run no code of the program.
+            if (PyDict_GetItemWithError(g, key)) continue;
+            if (PyDict_GetItemWithError(b, key) == pure_builtin_objects[i]) names |= 1u << i;
+        }
+        if (PyErr_Occurred()) { PyErr_Clear(); names = 0; }
+        pure_names_seen.globals = g;
+        pure_names_seen.builtins = b;
+        pure_names_seen.globals_version = gv;
+        pure_names_seen.builtins_version = bv;
+        pure_names_seen.names = names;
+    }
+    return (pure_names_seen.names & wanted) == wanted;
 }
 
 // How often another thread took the GIL (CPython counts it as threads take turns).
@@ -623,13 +784,15 @@ static inline unsigned long gil_switches(void) { return _PyRuntime.ceval.gil.swi
 // Whether nothing can have changed in place since `a`'s previous event: the line it ran
 // changes nothing by itself (see may_mutate), no Python code ran since (call_epoch counts
 // calls), and no other thread held the GIL. Then only rebindings of its locals are news.
-static inline int unchanged_since(const Activation *a, PyObject *const *locals) {
+static inline int unchanged_since(const Activation *a, const _PyInterpreterFrame *f) {
     const CodeInfo *ci = a->code;
     if (a->epoch != call_epoch || a->switches != gil_switches() || !ci->line_mutates || ci->no_line_mutates) return 0;
     int k = a->last_line - ci->first_line;
     if (k < 0 || k >= ci->nlines || ci->line_mutates[k]) return 0;
-    uint64_t guards = ci->line_guards ? ci->line_guards[k] : 0;
-    return !guards || (locals && guards_hold(ci, locals, guards));
+    if (!ci->line_guards) return 1;
+    const LineGuards *g = &ci->line_guards[k];
+    if ((g->containers | g->scalars) && (!ci->optimized || !slot_guards_hold(ci, f->localsplus, g->containers, g->scalars))) return 0;
+    return !g->builtins || builtins_hold(f, g->builtins);
 }
 
 // Module and class bodies keep their variables in a dict, not in fast locals.
@@ -696,7 +859,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     CodeInfo *ci = a->code;
     _PyInterpreterFrame *f = frame->f_frame;
     if (!ci->optimized) {
-        int unchanged = !call && unchanged_since(a, NULL);
+        int unchanged = !call && unchanged_since(a, f);
         a->epoch = call_epoch;
         a->switches = gil_switches();
         check_dict_locals(t, a, f->f_locals, count, call, unchanged);
@@ -710,7 +873,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         int k = a->last_line - ci->first_line;
         if (k >= 0 && k < ci->nlines) refs = ci->line_refs[k] | ci->no_line_refs;
     }
-    int unchanged = !call && unchanged_since(a, locals);
+    int unchanged = !call && unchanged_since(a, f);
     a->epoch = call_epoch;
     a->switches = gil_switches();
     for (int i = 0; i < ci->nslots; i++) {
@@ -895,7 +1058,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         int yielded = ci->genlike && arg && frame->f_frame->prev_instr &&
                       _Py_OPCODE(*frame->f_frame->prev_instr) == YIELD_VALUE;
         if (arg && !opts.no_values) {
-            put_value(t, &nvalues, yielded ? NAME_YIELD : NAME_RETURN, arg, 0);
+            put_value(t, &nvalues, yielded ? NAME_YIELD : NAME_RETURN, arg, 0, 0);
             vline = line;
         }
         emit(t, yielded ? EV_YIELD : EV_RETURN, a, line, NULL, nvalues, vline);
@@ -911,7 +1074,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         int vline = a->last_line;
         if (!opts.no_values && arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) >= 2) {
             PyObject *value = PyTuple_GET_ITEM(arg, 1);
-            if (value && value != Py_None) { put_value(t, &nvalues, NAME_EXCEPTION, value, 0); vline = line; }
+            if (value && value != Py_None) { put_value(t, &nvalues, NAME_EXCEPTION, value, 0, 0); vline = line; }
         }
         emit(t, EV_EXCEPTION, a, line, NULL, nvalues, vline);
         break;
@@ -1411,6 +1574,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
         snprintf(err, err_len, "could not install the thread hook (sys.settrace or threading.settrace failed)");
         return -1;
     }
+    load_pure_builtins();
     recorder_pid = getpid();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     Py_AtExit(at_finalize);

@@ -121,7 +121,12 @@ static const struct { const char *prefix; size_t min; } secret_prefixes[] = {
 };
 static const char *aws_prefixes[] = {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"};
 
+// The shortest text any rule below matches: an "xox?-" prefix and 10 token characters. Most
+// values a program holds are shorter, and are passed at once.
+#define SHORTEST_SECRET 15
+
 int pode_redact_looks_secret(const char *text, size_t n) {
+    if (n < SHORTEST_SECRET) return 0;
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
@@ -151,10 +156,11 @@ int pode_redact_looks_secret(const char *text, size_t n) {
         if (!at_word) continue;
         if (c == 'A') {
             for (size_t k = 0; k < sizeof aws_prefixes / sizeof *aws_prefixes; k++)
-                if (starts(s, n, i, aws_prefixes[k]) && run(s, n, i + 4, is_upper_digit) == 16) return 1;
+                if (i + 1 < n && s[i + 1] == (unsigned char)aws_prefixes[k][1] && starts(s, n, i, aws_prefixes[k]) && run(s, n, i + 4, is_upper_digit) == 16) return 1;
         }
         if (c == 'g' || c == 'x' || c == 's' || c == 'r' || c == 'n' || c == 'A') {
             for (size_t k = 0; k < sizeof secret_prefixes / sizeof *secret_prefixes; k++) {
+                if ((unsigned char)secret_prefixes[k].prefix[0] != c) continue;
                 size_t len = strlen(secret_prefixes[k].prefix);
                 if (starts(s, n, i, secret_prefixes[k].prefix) && run(s, n, i + len, is_token) >= secret_prefixes[k].min) return 1;
             }

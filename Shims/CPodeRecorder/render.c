@@ -644,8 +644,9 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
 
 // The budget counts bytes of rendering, each charge a lower bound of what render() writes for
 // that part: once it is spent, nothing further can show in the (limit-bounded) rendering.
-// `nested`: a container or object was reached inside the one fingerprinted.
-typedef struct Fp { long budget; int shared, nested; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
+// `nested`: a container or object was reached inside the one fingerprinted; `opaque`: one
+// whose rendering shows more than the fingerprint covers (see PodeFpFacts.opaque).
+typedef struct Fp { long budget; int shared, nested, opaque; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
 
 static uint64_t fp(Fp *f, PyObject *o);
 
@@ -721,8 +722,10 @@ static uint64_t fp(Fp *f, PyObject *o) {
         f->budget -= PyBytes_GET_SIZE(o) + 1;
         return h;
     }
-    if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type)
+    if (o == Py_None || o == Py_True || o == Py_False || t == &PyComplex_Type || t == &PyRange_Type) {
+        if (t == &PyComplex_Type || t == &PyRange_Type) f->opaque = 1;
         return mix(6, (uint64_t)(uintptr_t)o);
+    }
 
     if (f->depth) f->nested = 1;
     for (int i = 0; i < f->depth; i++)
@@ -762,17 +765,21 @@ static uint64_t fp(Fp *f, PyObject *o) {
         else if (PyBytes_Check(o))
             h = mix(h, fp_bytes((const unsigned char *)PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), visible_bytes(f, 1)));
     } else if (!PyType_Check(o) && !PyModule_Check(o) && !PyFunction_Check(o) && !PyCFunction_Check(o)) {
+        if (PyMethod_Check(o) || PyGen_Check(o) || PyCoro_CheckExact(o)) f->opaque = 1;
         fp_object(f, o, &h);
+    } else {
+        f->opaque = 1;
     }
     f->depth--;
     return h ? h : 1;
 }
 
 uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts) {
-    Fp f = {.budget = (long)limit + 8, .shared = 0, .nested = 0, .depth = 0};
+    Fp f = {.budget = (long)limit + 8, .shared = 0, .nested = 0, .opaque = 0, .depth = 0};
     uint64_t h = fp(&f, o);
     facts->shared = f.shared;
     facts->nested = f.nested;
+    facts->opaque = f.opaque;
     facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;

@@ -46,12 +46,47 @@ def attributes(n):
     return holder.count, holder.items
 
 
+stack = [1, 2, 3]
+id = stack.pop  # a module global that hides the builtin: calling it changes stack
+
+
+def shadowed(n):
+    mine = stack
+    size = id()  # pops, with no Python call
+    return size, mine
+
+
+def augmented(n):
+    orig = [n]
+    alias = orig
+    extra = [n + 1]
+    alias += extra  # in place: orig changes too
+    count = n
+    count += 1  # a new int: nothing changes in place
+    return orig, count
+
+
+def builtins_swapped(n):
+    import builtins
+    store = [4, 5]
+    real = builtins.abs
+    builtins.abs = store.pop
+    try:
+        top = abs()  # the builtin's name now calls a method that changes store
+    finally:
+        builtins.abs = real
+    return top, store
+
+
 def main():
     total = []
     for n in range(3):
         total.append(membership(n))
         total.append(dicts(n))
         total.append(attributes(n))
+        total.append(augmented(n))
+        total.append(builtins_swapped(n))
+    total.append(shadowed(0))
     print(total)
 
 
