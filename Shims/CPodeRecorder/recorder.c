@@ -246,7 +246,8 @@ static int pure_builtin_index(PyCodeObject *code, uint32_t name_index) {
 
 typedef struct Instr { int op; uint32_t arg; int offset; uint8_t exempt; } Instr;
 
-// Whether instruction `k` pushes one value from nothing but loads (needed values: *need).
+// Whether instruction `k` makes one value from loads and operators only, and how many values it
+// takes (*need: the values still to be accounted for, walking backwards).
 static int simple_producer(const Instr *in, int k, int *need) {
     switch (in[k].op) {
     case LOAD_FAST: case LOAD_CONST: case LOAD_DEREF: *need -= 1; return 1;
@@ -254,6 +255,7 @@ static int simple_producer(const Instr *in, int k, int *need) {
     case LOAD_ATTR: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: return 1;
     case BINARY_OP: if (in[k].arg >= NB_INPLACE_ADD) return 0; *need += 1; return 1;
     case COMPARE_OP: case IS_OP: *need += 1; return 1;
+    case BUILD_TUPLE: *need += (int)in[k].arg - 1; return 1;
     default: return 0;
     }
 }
