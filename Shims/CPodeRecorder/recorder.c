@@ -485,10 +485,10 @@ static CodeInfo *code_info(PyCodeObject *code) {
 }
 
 // ---- activations and threads ----------------------------------------------------------------
-// What a local held at its last check: the object, its fingerprint, and whether the object (or a
-// mutable one inside it) is referenced from anywhere else, so could change behind the frame's back.
-// A binding as last seen: the object (never dereferenced unless still bound to it), its
-// fingerprint (0: unbound) and what that fingerprint found.
+// What a binding held at its last check: the object (never dereferenced unless still bound to
+// it), its fingerprint (0: unbound) and what that fingerprint found, among it whether the object
+// (or a mutable one inside it) is referenced from anywhere else, so could change behind the
+// frame's back. A Slot is a fast local's, a DictSlot a dict-held variable's.
 typedef struct Seen { PyObject *ptr; uint64_t fp; PodeFpFacts facts; } Seen;
 typedef struct Slot { Seen seen; } Slot;
 // `scan` is the dict scan that last saw the key: a key missing from a scan was deleted.
@@ -759,6 +759,8 @@ static struct { PyObject *globals, *builtins; uint64_t globals_version, builtins
 static int builtins_hold(const _PyInterpreterFrame *f, uint32_t wanted) {
     PyObject *g = f->f_globals, *b = f->f_builtins;
     if (!g || !b || !PyDict_CheckExact(g) || !PyDict_CheckExact(b)) return 0;
+    // Only dicts whose keys are all str: looking up another key could call its __eq__.
+    if (!DK_IS_UNICODE(((PyDictObject *)g)->ma_keys) || !DK_IS_UNICODE(((PyDictObject *)b)->ma_keys)) return 0;
     uint64_t gv = ((PyDictObject *)g)->ma_version_tag, bv = ((PyDictObject *)b)->ma_version_tag;
     if (pure_names_seen.globals != g || pure_names_seen.builtins != b || pure_names_seen.globals_version != gv ||
         pure_names_seen.builtins_version != bv) {
@@ -766,7 +768,7 @@ static int builtins_hold(const _PyInterpreterFrame *f, uint32_t wanted) {
         for (int i = 0; i < PURE_BUILTINS; i++) {
             PyObject *key = pure_builtin_keys[i];
             if (!key || !pure_builtin_objects[i]) continue;
-            // Exact dicts with str keys: these lookups run no code of the program.
+            // Exact dicts of str keys only: these lookups run no code of the program.
             if (PyDict_GetItemWithError(g, key)) continue;
             if (PyDict_GetItemWithError(b, key) == pure_builtin_objects[i]) names |= 1u << i;
         }
