@@ -145,7 +145,10 @@ static uint32_t name_id(PyObject *name) {
 // ---- code objects ---------------------------------------------------------------------------
 // Slots that must hold a builtin container or an immutable scalar, and pure builtins that the
 // names called must still be (bit i: pure_builtin_names[i]).
-typedef struct LineGuards { uint64_t containers, scalars; uint32_t builtins; } LineGuards;
+// A `for` line's step (see for_step_unchanged): entered at its FOR_ITER (byte offset
+// for_offset, 0 when the line has no such loop step), it runs only that, unpacking into `unpack`
+// targets (0: one target, no unpacking) and the stores, then reaches body_offset.
+typedef struct LineGuards { uint64_t containers, scalars; uint32_t builtins; int for_offset, body_offset, unpack; } LineGuards;
 
 typedef struct CodeInfo {
     uint32_t id;
@@ -306,6 +309,21 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     // kind 0, `x in slot` with slot a builtin container; kind 1, `slot op= value` leaving an
     // immutable scalar in the slot (so the operand was one: a scalar has no in-place form; the
     // store is the pattern's own); kind 2, a call of a pure builtin (bit: which one).
+    typedef struct { int line, for_offset, body_offset, unpack; } ForStep;
+    ForStep *steps = malloc(sizeof *steps * most);
+    int nsteps = 0;
+    for (int k = 0; steps && k < ni; k++) {
+        if (in[k].op != FOR_ITER) continue;
+        int j = k + 1, unpack = 0;
+        if (j < ni && in[j].op == UNPACK_SEQUENCE) { unpack = (int)in[j].arg; j++; if (unpack < 1) continue; }
+        int targets = unpack ? unpack : 1, ok = 1;
+        for (int t = 0; t < targets && ok; t++, j++) ok = j < ni && (in[j].op == STORE_FAST || in[j].op == STORE_DEREF);
+        if (!ok || j >= ni) continue;
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line < 0 || PyCode_Addr2Line(code, in[j - 1].offset) != line || PyCode_Addr2Line(code, in[j].offset) == line) continue;
+        steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, unpack};
+        SEE_LINE(line);
+    }
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
         if (op == CONTAINS_OP && k > 0 && (in[k - 1].op == LOAD_FAST || in[k - 1].op == LOAD_DEREF) && in[k - 1].arg < 63) {
@@ -386,6 +404,12 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                     else if (guards[k].kind == 0) g->containers |= guards[k].bit;
                     else g->scalars |= guards[k].bit;
                 }
+                // Two loop steps on one line: neither is taken as the step (see LineGuards).
+                for (int k = 0; k < nsteps; k++) {
+                    LineGuards *g = &ci->line_guards[steps[k].line - lo];
+                    if (g->for_offset) g->for_offset = -1;
+                    else *g = (LineGuards){g->containers, g->scalars, g->builtins, steps[k].for_offset, steps[k].body_offset, steps[k].unpack};
+                }
             } else {
                 for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] = 1;
             }
@@ -395,6 +419,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     free(refs);
     free(guards);
     free(stores);
+    free(steps);
     free(mutating);
 }
 
@@ -500,6 +525,7 @@ typedef struct Activation {
     CodeInfo *code;
     uint32_t depth;
     int last_line;
+    int last_entry;  // byte offset of the instruction its last line event started at, else -1
     uint64_t epoch;  // call_epoch at the last check of its locals
     unsigned long switches;  // the GIL's switch count then (see unchanged_since)
     Slot *slots;
@@ -588,6 +614,7 @@ static Activation *activation_new(ThreadRec *t, PyFrameObject *frame, CodeInfo *
     a->id = next_seq;  // its first event is emitted next (see the event layout above)
     a->code = ci;
     a->last_line = 0;
+    a->last_entry = -1;
     a->ndslots = 0;
     a->dict_version = 0;
     if (ci->optimized) {
@@ -782,6 +809,77 @@ static int builtins_hold(const _PyInterpreterFrame *f, uint32_t wanted) {
     return (pure_names_seen.names & wanted) == wanted;
 }
 
+// ---- loop steps ---------------------------------------------------------------------------------
+// The byte offset of the instruction a frame is at (at a line event: the one about to run).
+static inline int instruction_offset(const _PyInterpreterFrame *f) {
+    return f->prev_instr ? (int)((const char *)f->prev_instr - (const char *)_PyCode_CODE(f->f_code)) : -1;
+}
+
+// Iterators over builtin containers, whose step runs no code and changes nothing but the
+// iterator's own position (found at start by making one of each).
+static PyTypeObject *plain_iterator_types[16];
+static int plain_iterator_count;
+static PyTypeObject *list_iterator_type, *tuple_iterator_type, *dict_items_iterator_type;
+
+// listiterobject and tupleiterobject in CPython 3.11 (not in its headers).
+typedef struct SequenceIterator { PyObject_HEAD Py_ssize_t it_index; PyObject *it_seq; } SequenceIterator;
+
+static void keep_iterator_type(PyObject *iterable, PyTypeObject **as) {
+    PyObject *it = iterable ? PyObject_GetIter(iterable) : NULL;
+    if (it && plain_iterator_count < (int)(sizeof plain_iterator_types / sizeof *plain_iterator_types)) {
+        plain_iterator_types[plain_iterator_count++] = Py_TYPE(it);  // static types: never freed
+        if (as) *as = Py_TYPE(it);
+    }
+    Py_XDECREF(it);
+    Py_XDECREF(iterable);
+}
+
+static void load_plain_iterators(void) {
+    PyObject *list = PyList_New(0), *dict = PyDict_New();
+    keep_iterator_type(PyObject_CallFunction((PyObject *)&PyRange_Type, "i", 1), NULL);
+    keep_iterator_type(PyObject_CallFunction((PyObject *)&PyRange_Type, "N", PyLong_FromUnsignedLongLong(1ull << 63)), NULL);
+    if (list) { Py_INCREF(list); keep_iterator_type(list, &list_iterator_type); }
+    keep_iterator_type(list ? PyObject_CallOneArg((PyObject *)&PyReversed_Type, list) : NULL, NULL);
+    keep_iterator_type(PyTuple_New(0), &tuple_iterator_type);
+    keep_iterator_type(PySet_New(NULL), NULL);
+    if (dict) {
+        Py_INCREF(dict);
+        keep_iterator_type(dict, NULL);
+        keep_iterator_type(PyObject_CallMethod(dict, "values", NULL), NULL);
+        keep_iterator_type(PyObject_CallMethod(dict, "items", NULL), &dict_items_iterator_type);
+    }
+    keep_iterator_type(PyUnicode_FromString("a"), NULL);
+    keep_iterator_type(PyUnicode_FromString("\xc3\xa9"), NULL);
+    keep_iterator_type(PyBytes_FromString("a"), NULL);
+    Py_XDECREF(list);
+    Py_XDECREF(dict);
+    if (PyErr_Occurred()) PyErr_Clear();
+}
+
+// Whether a `for` line entered at its FOR_ITER (see LineGuards) changed nothing in place: the
+// frame is at the loop body's first instruction, so the step ran and did not end the loop, and
+// the iterator it drew from, on top of the value stack, is a plain one; a value it unpacked was
+// a tuple or list of the right length (UNPACK_SEQUENCE iterates anything else).
+static int for_step_unchanged(const _PyInterpreterFrame *f, const LineGuards *g) {
+    if (instruction_offset(f) != g->body_offset) return 0;
+    int top = f->stacktop;  // set while a trace function runs
+    if (top <= f->f_code->co_nlocalsplus) return 0;
+    PyObject *it = f->localsplus[top - 1];
+    PyTypeObject *t = Py_TYPE(it);
+    if (!g->unpack) {
+        for (int i = 0; i < plain_iterator_count; i++)
+            if (t == plain_iterator_types[i]) return 1;
+        return 0;
+    }
+    if (t == dict_items_iterator_type) return g->unpack == 2;
+    if (t != list_iterator_type && t != tuple_iterator_type) return 0;
+    const SequenceIterator *s = (const SequenceIterator *)it;
+    if (!s->it_seq || s->it_index < 1 || s->it_index > Py_SIZE(s->it_seq)) return 0;
+    PyObject *item = t == list_iterator_type ? PyList_GET_ITEM(s->it_seq, s->it_index - 1) : PyTuple_GET_ITEM(s->it_seq, s->it_index - 1);
+    PyTypeObject *it_type = Py_TYPE(item);
+    return (it_type == &PyTuple_Type || it_type == &PyList_Type) && Py_SIZE(item) == g->unpack;
+}
+
 // How often another thread took the GIL (CPython counts it as threads take turns).
 static inline unsigned long gil_switches(void) { return _PyRuntime.ceval.gil.switch_number; }
 
@@ -792,9 +890,11 @@ static inline int unchanged_since(const Activation *a, const _PyInterpreterFrame
     const CodeInfo *ci = a->code;
     if (a->epoch != call_epoch || a->switches != gil_switches() || !ci->line_mutates || ci->no_line_mutates) return 0;
     int k = a->last_line - ci->first_line;
-    if (k < 0 || k >= ci->nlines || ci->line_mutates[k]) return 0;
-    if (!ci->line_guards) return 1;
-    const LineGuards *g = &ci->line_guards[k];
+    if (k < 0 || k >= ci->nlines) return 0;
+    const LineGuards *g = ci->line_guards ? &ci->line_guards[k] : NULL;
+    if (g && g->for_offset > 0 && a->last_entry == g->for_offset) return ci->optimized && for_step_unchanged(f, g);
+    if (ci->line_mutates[k]) return 0;
+    if (!g) return 1;
     if ((g->containers | g->scalars) && (!ci->optimized || !slot_guards_hold(ci, f->localsplus, g->containers, g->scalars))) return 0;
     return !g->builtins || builtins_hold(f, g->builtins);
 }
@@ -1037,6 +1137,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
             push(t, a);
             emit(t, EV_RESUME, a, line, caller, 0, 0);
             a->last_line = line;
+            a->last_entry = -1;
             break;
         }
         a = activation_new(t, frame, ci);
@@ -1044,6 +1145,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         collect_changes(t, a, frame, &nvalues, 1);
         emit(t, EV_CALL, a, line, caller, nvalues, line);
         a->last_line = line;
+        a->last_entry = -1;
         break;
     }
     case PyTrace_LINE: {
@@ -1052,6 +1154,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         collect_changes(t, a, frame, &nvalues, 0);
         emit(t, EV_LINE, a, line, NULL, nvalues, a->last_line);
         a->last_line = line;
+        a->last_entry = instruction_offset(frame->f_frame);
         break;
     }
     case PyTrace_RETURN: {
@@ -1081,6 +1184,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
             if (value && value != Py_None) { put_value(t, &nvalues, NAME_EXCEPTION, value, 0, 0); vline = line; }
         }
         emit(t, EV_EXCEPTION, a, line, NULL, nvalues, vline);
+        a->last_entry = -1;
         break;
     }
     }
@@ -1579,6 +1683,7 @@ int pode_recorder_start(const PodeRecorderOptions *options, char *err, size_t er
         return -1;
     }
     load_pure_builtins();
+    load_plain_iterators();
     recorder_pid = getpid();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     Py_AtExit(at_finalize);

@@ -78,6 +78,22 @@ def builtins_swapped(n):
     return top, store
 
 
+def loops(n):
+    pending = [2, 5, 4, 3]
+    alias = pending
+    for x in iter(pending.pop, 2):  # each step pops from pending, with no Python call
+        last = x
+    stock = [5, 6, 7]
+    view = stock
+    for a, b in [(0, 0), iter(stock.pop, 5)]:  # unpacking the second draws from it: three pops
+        got = a + b
+    for i, pair in enumerate([(1, 2)]):
+        first = pair
+    for key, value in {"k": n}.items():
+        seen = key
+    return alias, view, got
+
+
 def main():
     total = []
     for n in range(3):
@@ -87,6 +103,7 @@ def main():
         total.append(augmented(n))
         total.append(builtins_swapped(n))
     total.append(shadowed(0))
+    total.append(loops(3))
     print(total)
 
 
