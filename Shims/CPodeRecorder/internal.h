@@ -77,6 +77,14 @@ typedef struct PodeRenderOptions {
 /// (PODE_VALUE_TRUNCATED) and sets *full_len to the object's length where it has one.
 int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len);
 
+/// Whether a mutable object has a reference besides the one that holds it, so could be changed
+/// through another name (tuples and frozensets cannot be changed themselves). The rule behind
+/// PodeFpFacts.shared, for one object.
+static inline int pode_referenced_elsewhere(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    return Py_REFCNT(o) > 1 && t != &PyTuple_Type && t != &PyFrozenSet_Type;
+}
+
 /// What a fingerprint found out besides the hash.
 typedef struct PodeFpFacts {
     /// Whether `o` or a mutable object inside it has more than the one reference that holds it

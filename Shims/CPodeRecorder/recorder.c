@@ -729,7 +729,7 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
         // whether another reference to it exists may have.
         if (seen->facts.flat_version && !record_unchanged && PyDict_CheckExact(v) &&
             ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
-            seen->facts.shared = Py_REFCNT(v) > 1;
+            seen->facts.shared = pode_referenced_elsewhere(v);
             return;
         }
         f = pode_fingerprint(v, render_opts.limit, &seen->facts);
@@ -1002,8 +1002,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             // the line may only have made another reference to it, which shows in its own
             // count when nothing is inside it (else the next fingerprint must look).
             if (unchanged && !s->seen.facts.nested && s->seen.fp) {
-                PyTypeObject *vt = Py_TYPE(v);
-                if (!immutable_scalar(v)) s->seen.facts.shared = Py_REFCNT(v) > 1 && vt != &PyTuple_Type && vt != &PyFrozenSet_Type;
+                if (!immutable_scalar(v)) s->seen.facts.shared = pode_referenced_elsewhere(v);
                 continue;
             }
         }

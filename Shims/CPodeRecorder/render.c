@@ -732,7 +732,7 @@ static uint64_t fp(Fp *f, PyObject *o) {
         if (f->stack[i] == o) return 7;
     if (f->depth >= MAX_DEPTH) return 8;
     f->stack[f->depth++] = o;
-    if (Py_REFCNT(o) > 1 && t != &PyTuple_Type && t != &PyFrozenSet_Type) f->shared = 1;
+    if (pode_referenced_elsewhere(o)) f->shared = 1;
     uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
     h = mix(h, (uint64_t)(uintptr_t)o);
     if (plain_object_type(t)) {
