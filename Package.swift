@@ -18,6 +18,8 @@ let package = Package(
         // C edge: CPython, found through pkg-config (Debian's libpython3-dev).
         .systemLibrary(name: "CPython", path: "Shims/CPython", pkgConfig: "python3-embed",
                        providers: [.apt(["libpython3-dev"])]),
+        // C edge: LZ4's block format, for the frames of events.log (Debian's liblz4-dev).
+        .systemLibrary(name: "CLZ4", path: "Shims/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // C edge: the recorder's hot path (trace hook, value rendering, event ring) and embedding.
         .target(name: "CPodeRecorder", dependencies: ["CPython"], path: "Shims/CPodeRecorder",
                 cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing", "-Werror"])]),
@@ -27,7 +29,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("xapian")]),
 
         .target(name: "XapianKit", dependencies: ["CXapian"]),
-        .target(name: "PodeLog"),
+        .target(name: "PodeLog", dependencies: ["CLZ4"]),
         .target(name: "PodeIndex", dependencies: ["PodeLog", "XapianKit"]),
         .target(name: "PodeQuery", dependencies: ["PodeLog", "PodeIndex", "XapianKit"]),
         .target(name: "PodeRecorder", dependencies: ["PodeLog", "PodeIndex", "CPodeRecorder"]),

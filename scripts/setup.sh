@@ -11,6 +11,7 @@ for_tests="${2:-}"
 need=()
 dpkg -s libxapian-dev >/dev/null 2>&1 || need+=(libxapian-dev)
 dpkg -s libpython3-dev >/dev/null 2>&1 || need+=(libpython3-dev)
+dpkg -s liblz4-dev >/dev/null 2>&1 || need+=(liblz4-dev)
 dpkg -s python3.11 >/dev/null 2>&1 || need+=(python3.11)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ "$for_tests" = tests ]; then

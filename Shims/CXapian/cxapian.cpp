@@ -367,7 +367,7 @@ CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err) {
 }
 
 CXapianWritableDatabase *cxapian_wdb_open_unsynced(const char *path, CXapianError *err) {
-    return open_writable(path, Xapian::DB_NO_SYNC, err);
+    return open_writable(path, Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST, err);
 }
 
 uint32_t cxapian_wdb_add_document(CXapianWritableDatabase *db, const CXapianDocument *doc, CXapianError *err) {

@@ -120,8 +120,8 @@ func checkFileHeader(_ bytes: [UInt8], path: String) throws {
     if version > TraceFormat.version {
         throw LogFormatError("\(path) was written by a newer pode (trace format \(version), this pode reads up to \(TraceFormat.version)); upgrade pode to read it")
     }
-    if version != TraceFormat.version {
-        throw LogFormatError("\(path) was recorded by an older pode (trace format \(version), this pode reads \(TraceFormat.version)); record the program again")
+    if version < TraceFormat.oldestReadableVersion {
+        throw LogFormatError("\(path) was recorded by an older pode (trace format \(version), this pode reads \(TraceFormat.oldestReadableVersion) to \(TraceFormat.version)); record the program again")
     }
 }
 

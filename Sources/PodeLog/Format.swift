@@ -2,7 +2,9 @@
 /// (docs/trace-format.md describes the same).
 public enum TraceFormat {
     /// Bumped on every incompatible change; checked when a trace is opened.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
+    /// The oldest format this pode still reads (version 2 traces have raw frames only).
+    public static let oldestReadableVersion: UInt32 = 2
     public static let eventsFile = "events.log"
     public static let definitionsFile = "defs.log"
     public static let metadataFile = "trace.json"
@@ -23,7 +25,9 @@ public enum TraceFormat {
     static let fileHeaderSize = 16
     /// Each frame of events.log starts with this UInt32 (LE "PDF1").
     static let frameMagic: UInt32 = 0x3146_4450
-    /// magic, payload length, base seq, base time, checksum.
+    /// A frame whose payload is LZ4-compressed (LE "PDL1"; see FrameCodec).
+    static let compressedFrameMagic: UInt32 = 0x314C_4450
+    /// magic, stored payload length, base seq, base time, checksum of the stored payload.
     static let frameHeaderSize = 4 + 4 + 8 + 8 + 4
     /// Each record of defs.log: length, checksum, payload.
     static let recordHeaderSize = 8

@@ -83,7 +83,8 @@ public final class LogReader {
                  raw.loadUnaligned(fromByteOffset: h + 16, as: UInt64.self).littleEndian,
                  raw.loadUnaligned(fromByteOffset: h + 24, as: UInt32.self).littleEndian)
             }
-            guard magic == TraceFormat.frameMagic, len <= TraceFormat.maxFramePayload else { break }
+            let compressed = magic == TraceFormat.compressedFrameMagic
+            guard magic == TraceFormat.frameMagic || compressed, len <= TraceFormat.maxFramePayload else { break }
             let frameEnd = at + TraceFormat.frameHeaderSize + len
             guard frameEnd <= limit else { break }
             if frameEnd > bufferStart + buffer.count {
@@ -92,9 +93,12 @@ public final class LogReader {
                 if at + TraceFormat.frameHeaderSize + len > bufferStart + buffer.count { break }
             }
             let p = at - bufferStart + TraceFormat.frameHeaderSize
-            let payload = Array(buffer[p..<p + len])
-            let ok = payload.withUnsafeBytes { podeChecksum($0) == sum }
-            guard ok else { break }
+            let decoded = buffer.withUnsafeBytes { raw -> [UInt8]? in
+                let stored = UnsafeRawBufferPointer(rebasing: raw[p..<p + len])
+                guard podeChecksum(stored) == sum else { return nil }
+                return compressed ? FrameCodec.decompress(stored) : Array(stored)
+            }
+            guard let payload = decoded else { break }
             at = frameEnd
             if try !body(LogFrame(offset: frameEnd - len - TraceFormat.frameHeaderSize, end: frameEnd, baseSeq: baseSeq, baseTime: baseTime, payload: payload)) {
                 break

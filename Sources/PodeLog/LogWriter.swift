@@ -32,15 +32,26 @@ public final class LogWriter {
         try definitions.write(scratch)
     }
 
-    /// Appends one frame: whole events whose seq and time are relative to the bases.
+    /// Appends one frame: whole events whose seq and time are relative to the bases, stored
+    /// LZ4-compressed when that saves space (see FrameCodec).
     public func appendFrame(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64) throws {
         scratch.removeAll(keepingCapacity: true)
         scratch.appendLE(TraceFormat.frameMagic)
-        scratch.appendLE(UInt32(payload.count))
+        scratch.appendLE(UInt32(0))
         scratch.appendLE(baseSeq)
         scratch.appendLE(baseTime)
-        scratch.appendLE(podeChecksum(payload))
-        scratch.append(contentsOf: payload)
+        scratch.appendLE(UInt32(0))
+        let start = scratch.count
+        if FrameCodec.compress(payload, appendingTo: &scratch) {
+            scratch.withUnsafeMutableBytes { $0.storeBytes(of: TraceFormat.compressedFrameMagic.littleEndian, as: UInt32.self) }
+        } else {
+            scratch.append(contentsOf: payload)
+        }
+        scratch.withUnsafeMutableBytes { raw in
+            let stored = UnsafeRawBufferPointer(rebasing: raw[start...])
+            raw.storeBytes(of: UInt32(stored.count).littleEndian, toByteOffset: 4, as: UInt32.self)
+            raw.storeBytes(of: podeChecksum(stored).littleEndian, toByteOffset: 24, as: UInt32.self)
+        }
         do {
             try events.write(scratch)
         } catch {

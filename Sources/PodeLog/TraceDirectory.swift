@@ -92,8 +92,8 @@ public struct TraceDirectory: Sendable {
         if meta.format > TraceFormat.version {
             throw LogFormatError("\(path) was written by a newer pode (trace format \(meta.format), this pode reads up to \(TraceFormat.version)); upgrade pode to read it")
         }
-        if meta.format < TraceFormat.version {
-            throw LogFormatError("\(path) was recorded by an older pode (trace format \(meta.format), this pode reads \(TraceFormat.version)); record the program again")
+        if meta.format < TraceFormat.oldestReadableVersion {
+            throw LogFormatError("\(path) was recorded by an older pode (trace format \(meta.format), this pode reads \(TraceFormat.oldestReadableVersion) to \(TraceFormat.version)); record the program again")
         }
         return meta
     }
