@@ -239,6 +239,56 @@ bool is_ascii_word(const std::string &s, size_t from) {
     return true;
 }
 
+// They leave out too the exact-value term of a value that is one number word (digits with single
+// . , ; between them, as in 3.14: Schema.isNumberText); its word's bucket stands for it. With
+// `prefix_only`, whether s[from...] can begin such a text (it may end in a joiner).
+bool is_number_text(const std::string &s, size_t from, bool prefix_only = false) {
+    if (s.size() <= from || !std::isdigit(static_cast<unsigned char>(s[from]))) return false;
+    bool joiner_pending = false;
+    for (size_t i = from; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (std::isdigit(c)) {
+            joiner_pending = false;
+        } else if ((c == '.' || c == ',' || c == ';') && !joiner_pending) {
+            joiner_pending = true;
+        } else {
+            return false;
+        }
+    }
+    return prefix_only || !joiner_pending;
+}
+
+// A number word (a digit, then digits and . , ;) longer than kNumberBucketBytes is held in block
+// documents as "N" + its first kNumberBucketBytes bytes (PodeIndex's Schema.numberBucketBytes).
+constexpr size_t kNumberBucketBytes = 3;
+
+bool is_number_word(const std::string &w) {
+    if (w.empty() || !std::isdigit(static_cast<unsigned char>(w[0]))) return false;
+    for (char ch : w) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        if (!(std::isdigit(c) || c == '.' || c == ',' || c == ';')) return false;
+    }
+    return true;
+}
+
+bool is_prefixed(const std::string &term) { return !term.empty() && term[0] >= 'A' && term[0] <= 'Z'; }
+
+// The block-level query for index word `w`.
+Xapian::Query block_word(const std::string &w) {
+    if (w.size() > kNumberBucketBytes && is_number_word(w)) return Xapian::Query("N" + w.substr(0, kNumberBucketBytes));
+    return Xapian::Query(index_form(w));
+}
+
+// The block-level query for index words that begin with `p`: the words themselves, and the
+// buckets of the long number words among them.
+Xapian::Query block_word_wildcard(const std::string &p) {
+    using Q = Xapian::Query;
+    Q words(Q::OP_WILDCARD, index_form(p));
+    if (!is_number_word(p)) return words;
+    Q buckets = p.size() < kNumberBucketBytes ? Q(Q::OP_WILDCARD, "N" + p) : Q("N" + p.substr(0, kNumberBucketBytes));
+    return Q(Q::OP_OR, words, buckets);
+}
+
 std::string lower_ascii(const std::string &s, size_t from) {
     std::string out = s.substr(from);
     for (auto &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -273,7 +323,8 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
         }
         prog += static_cast<char>(P_TERM);
         put_bytes(prog, term);
-        if (term[0] == 'X' && is_ascii_word(term, 1)) return Q(index_form(lower_ascii(term, 1)));
+        if (term[0] == 'X' && (is_ascii_word(term, 1) || is_number_text(term, 1))) return block_word(lower_ascii(term, 1));
+        if (!is_prefixed(term)) return block_word(term);
         return Q(index_form(term));
     }
     case Q::OP_WILDCARD: {
@@ -283,9 +334,10 @@ Xapian::Query compile(const Xapian::Query &q, const std::vector<RangeSpec> &rang
         if (!pattern.empty() && pattern[0] == 'X') {
             // A single-word value has no X term in block documents: look for its word too.
             Q word = pattern.size() == 1 ? Q::MatchAll
-                     : is_ascii_word(pattern, 1) ? Q(Q::OP_WILDCARD, index_form(lower_ascii(pattern, 1))) : Q();
+                     : is_ascii_word(pattern, 1) || is_number_text(pattern, 1, true) ? block_word_wildcard(lower_ascii(pattern, 1)) : Q();
             return Q(Q::OP_OR, Q(Q::OP_WILDCARD, index_form(pattern)), word);
         }
+        if (!is_prefixed(pattern)) return block_word_wildcard(pattern);
         return Q(Q::OP_WILDCARD, index_form(pattern));
     }
     case Q::OP_SCALE_WEIGHT:
@@ -353,7 +405,7 @@ static CXapianWritableDatabase *open_writable(const char *path, int flags, CXapi
     return guarded<CXapianWritableDatabase *>(err, nullptr, [&] {
         auto h = new CXapianWritableDatabase;
         try {
-            h->db.reset(new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN | flags));
+            h->db.reset(new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_NO_TERMLIST | flags));
         } catch (...) {
             delete h;
             throw;
@@ -367,7 +419,7 @@ CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err) {
 }
 
 CXapianWritableDatabase *cxapian_wdb_open_unsynced(const char *path, CXapianError *err) {
-    return open_writable(path, Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST, err);
+    return open_writable(path, Xapian::DB_NO_SYNC, err);
 }
 
 uint32_t cxapian_wdb_add_document(CXapianWritableDatabase *db, const CXapianDocument *doc, CXapianError *err) {

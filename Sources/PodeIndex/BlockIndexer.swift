@@ -79,7 +79,11 @@ public final class BlockIndexer {
         summariesSize = try summaries.size()
         let existing = try XapianDatabase(path: directory + "/" + TraceFormat.indexDirectory)
         indexedUpTo = Int(try existing.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
-        try database.setMetadata(Schema.Metadata.formatVersion, String(TraceFormat.version))
+        if try existing.documentCount() > 0, try existing.metadata(Schema.Metadata.formatVersion) != Schema.indexFormat {
+            try? database.close()
+            throw LogFormatError("the index of \(directory) was made by an older pode; run 'pode index --rebuild --trace \(directory)' to make it again")
+        }
+        try database.setMetadata(Schema.Metadata.formatVersion, Schema.indexFormat)
     }
 
     /// Blocks between commits: bounds the memory Xapian holds for uncommitted postings.

@@ -15,7 +15,16 @@ public enum Schema {
         public static let thread = "H"         // H<thread number>
         public static let type = "T"           // T<module.Class> and T<Class>
         public static let exactValue = "X"     // X<whole value text> (case-sensitive)
+        public static let numberBucket = "N"   // N<first 3 bytes of a longer number word> (block documents only)
     }
+
+    /// A number word (a digit, then digits and `.` `,` `;`) longer than this many bytes is held
+    /// in block documents as `N` + its first this many bytes, which stands for every number
+    /// that starts so: `N780` for 7801, 780.25 and 78019. Most values are numbers, and nearly
+    /// every one of them a term of its own, which made most of Xapian's work and of the index;
+    /// a few thousand buckets do the same job, since summaries (which keep every word) and the
+    /// per-event check decide exactly. The shim's compile maps a query's words the same way.
+    public static let numberBucketBytes = 3
 
     /// Value slots of a block document (Xapian sortable numbers).
     public enum Slot {
@@ -35,8 +44,14 @@ public enum Schema {
     public enum Metadata {
         /// Offset in events.log up to which every frame is in a block document.
         public static let indexedUpTo = "pode.indexed_upto"
+        /// The form of the index's terms (Schema.indexFormat).
         public static let formatVersion = "pode.format"
     }
+
+    /// The form of the index's terms, kept in `pode.format`: 3 since number buckets (before,
+    /// the key held the trace format, 2). An index of another form is not searched (the log
+    /// is read instead) nor added to; `pode index --rebuild` makes it again.
+    public static let indexFormat = "3"
 
     /// Events per block document (a block closes at the first frame end past this).
     public static let blockEvents = 2048
@@ -87,14 +102,40 @@ public enum Schema {
     }
 
     /// Whether `text` is one ASCII word (letters, digits, `_`): its exact-value term is then not
-    /// stored in block documents, because the word itself (lower-cased) is, and a query's
-    /// `value:WORD` looks for that word at block level (the shim's compile does the same) and
-    /// is checked exactly per event. Most values are such words (numbers above all), so this
-    /// halves the index's unique terms.
+    /// stored in block documents or summaries, because the word itself (lower-cased) is, and a
+    /// query's `value:WORD` looks for that word at block level (the shim's compile does the
+    /// same) and is checked exactly per event. Most values are such words (numbers above all),
+    /// so this halves the index's unique terms.
     public static func isSingleASCIIWord(_ text: String) -> Bool { isSingleASCIIWord(bytes: text.utf8) }
 
     static func isSingleASCIIWord<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
         !bytes.isEmpty && bytes.allSatisfy(Tokenizer.isASCIIWordByte)
+    }
+
+    /// Whether `text` is one number word as the tokenizer makes it: digits, with single `.` `,`
+    /// `;` between them (`3.14`, `1,000`). Such a value's exact-value term is kept in summaries
+    /// (so counting `value:3.14` stays exact without reading events) but not in block
+    /// documents, where its word's bucket stands for it (the shim's compile does the same).
+    static func isNumberText(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let first = text.first, Tokenizer.isASCIIDigit(first) else { return false }
+        var joinerPending = false
+        for b in text {
+            if Tokenizer.isASCIIDigit(b) {
+                joinerPending = false
+            } else if (b == 0x2E || b == 0x2C || b == 0x3B) && !joinerPending {
+                joinerPending = true
+            } else {
+                return false
+            }
+        }
+        return !joinerPending
+    }
+
+    /// Whether `word` (an index word: lower-cased) is a number word: a digit, then digits and
+    /// `.` `,` `;`.
+    static func isNumberWord(_ word: UnsafeRawBufferPointer) -> Bool {
+        guard let first = word.first, Tokenizer.isASCIIDigit(first) else { return false }
+        return word.allSatisfy { Tokenizer.isASCIIDigit($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x3B }
     }
 
     /// The terms of one event, as the per-event check sees them (its block document holds the
@@ -123,13 +164,30 @@ public enum Schema {
     /// What a block document is given: its place and shape terms, then its text terms (a word
     /// that is both a name's and a text's comes twice, which a boolean index does not mind and
     /// which costs less than a lookup per term).
+    /// Number words longer than `numberBucketBytes` go in as their bucket (each bucket once), and
+    /// exact values that are one number word not at all.
     static func documentTerms(of facts: BlockFacts, textTerms: TextTerms, definitions: Definitions) -> XapianTermList {
         var list = XapianTermList()
         for t in placeAndShapeTerms(of: facts, definitions: definitions) { list.append(t) }
+        var buckets = Set<UInt32>()
         textTerms.terms.withArena { arena in
-            for e in textTerms.terms.entries { list.append(bytes: UnsafeRawBufferPointer(rebasing: arena[e.start..<e.start + e.length])) }
+            for e in textTerms.terms.entries {
+                let term = UnsafeRawBufferPointer(rebasing: arena[e.start..<e.start + e.length])
+                if term.first == 0x58, isNumberText(UnsafeRawBufferPointer(rebasing: term[1...])) { continue }  // X3.14: see isNumberText
+                guard term.count > numberBucketBytes, isNumberWord(term) else { list.append(bytes: term); continue }
+                let head = term.prefix(numberBucketBytes).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                if buckets.insert(head).inserted { list.append(Prefix.numberBucket + String(decoding: term.prefix(numberBucketBytes), as: UTF8.self)) }
+            }
         }
         return list
+    }
+
+    /// The term a block document holds for index word `word` (the identity but for long
+    /// number words: see numberBucketBytes).
+    public static func documentTerm(ofWord word: String) -> String {
+        var w = word
+        let number = w.withUTF8 { $0.count > numberBucketBytes && isNumberWord(UnsafeRawBufferPointer($0)) }
+        return number ? Prefix.numberBucket + String(word.utf8.prefix(numberBucketBytes))! : word
     }
 
     /// A block's terms other than those of its value texts.

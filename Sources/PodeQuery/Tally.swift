@@ -66,6 +66,7 @@ extension TraceSearcher {
         var known: [ShapeClass: Hit?] = [:]
         var valueTerms: [EventShape.Value: Set<String>] = [:]
         let segments = try candidateSegments(query)
+        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
         for index in segments {
             let segment = try timeline.segment(index)
             if index != segments.first, stop() { return segment.firstSeq }
@@ -91,6 +92,7 @@ extension TraceSearcher {
                     continue
                 }
             }
+            if !blockMayHold(index, required: required) { continue }
             for e in try timeline.events(inSegment: index) {
                 if let hit = verify(e, query) { try body(hit, 1, segment) }
             }

@@ -60,7 +60,8 @@ public final class TraceSearcher {
         definitions = try reader.definitions()
         var db: XapianDatabase? = nil
         var upTo = LogReader.firstFrameOffset
-        if let opened = try? XapianDatabase(path: trace.indexPath) {
+        // An index of an older form would miss what its terms spell differently: read the log.
+        if let opened = try? XapianDatabase(path: trace.indexPath), (try? opened.metadata(Schema.Metadata.formatVersion)) == Schema.indexFormat {
             db = opened
             upTo = Int(try opened.metadata(Schema.Metadata.indexedUpTo) ?? "") ?? LogReader.firstFrameOffset
         }
@@ -142,7 +143,8 @@ public final class TraceSearcher {
     /// Calls `body` with the events of each candidate segment of `query` (not yet checked
     /// against it), in time order or newest first, until it returns false.
     public func candidateEvents(_ query: CompiledQuery, descending: Bool = false, _ body: ([Event]) throws -> Bool) throws {
-        for index in try candidateSegments(query, descending: descending) {
+        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
+        for index in try candidateSegments(query, descending: descending) where blockMayHold(index, required: required) {
             if try !body(try timeline.events(inSegment: index)) { return }
         }
     }
@@ -177,7 +179,9 @@ public final class TraceSearcher {
         let first = try timeline.segmentIndex(containing: lo) ?? 0
         var going = true
         var read = false  // one block at least, so that every call makes progress
+        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
         for index in try candidateSegments(query, descending: descending) where going && index >= first && index <= last {
+            if !blockMayHold(index, required: required) { continue }
             if read && stop() {
                 if descending { return index < last ? try timeline.segment(index + 1).firstSeq - 1 : hi }
                 return max(lo, try timeline.segment(index).firstSeq)
@@ -206,6 +210,16 @@ public final class TraceSearcher {
     private var shapeTerms: [ShapeKey: Set<String>] = [:]
     private var textFacts: [TextKey: TextFacts] = [:]
     private static let cacheLimit = 1 << 16
+    private var nameWordCache: [UInt32: Set<String>] = [:]
+
+    /// The terms a variable's name gives (its V term and its words).
+    func nameWords(_ name: UInt32) -> Set<String> {
+        if let known = nameWordCache[name] { return known }
+        var t = Set<String>()
+        Schema.shapeTerms(name: name, type: 0, deleted: true, definitions: definitions, into: &t)
+        nameWordCache[name] = t
+        return t
+    }
 
     func terms(ofPlace event: Event) -> Set<String> {
         let key = PlaceKey(kind: event.kind, thread: event.thread, code: event.code)

@@ -1,6 +1,7 @@
 import XCTest
 @testable import PodeIndex
 @testable import PodeLog
+@testable import XapianKit
 
 /// A block document must hold exactly the union of its events' terms (less single words' exact-value terms).
 final class SchemaTests: XCTestCase {
@@ -47,5 +48,42 @@ final class SchemaTests: XCTestCase {
         Schema.valueTerms(value(3, 2, list), definitions: defs, into: &long)
         XCTAssertTrue(long.contains("item"))
         XCTAssertFalse(long.contains { $0.hasPrefix("X") })
+    }
+    /// Block documents hold long number words by their bucket, and no exact-value term of a
+    /// number text; summaries (BlockSummary) keep both whole.
+    func testBlockDocumentsHoldNumbersByTheirBuckets() throws {
+        var defs = Definitions()
+        var records: [UInt8] = []
+        func str(_ s: String) { Varint.append(UInt64(s.utf8.count), to: &records); records += Array(s.utf8) }
+        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
+        records.append(3); Varint.append(1, to: &records); str("int")
+        records.append(3); Varint.append(2, to: &records); str("float")
+        records.append(3); Varint.append(3, to: &records); str("str")
+        records.append(4); Varint.append(3, to: &records); str("n")
+        try records.withUnsafeBytes { try defs.add(records: $0) }
+        let texts: [(UInt32, String)] = [(1, "123456"), (1, "123999"), (2, "3.14159"), (1, "12"), (1, "1234"), (3, "'1,234 and 7.5e-05'"), (3, "'abc123456'")]
+        let e = Event(seq: 1, time: 0, kind: .line, thread: 0, activation: 1, caller: 0, callerLine: 0, code: 1, line: 3, depth: 0, valueLine: 3,
+                      values: texts.map { RecordedValue(name: 3, type: $0.0, flags: [], text: $0.1, fullLength: 0) })
+        var facts = BlockFacts(summarized: true)
+        facts.add(e)
+        let textTerms = Schema.textTerms(of: facts, definitions: defs)
+        let list = Schema.documentTerms(of: facts, textTerms: textTerms, definitions: defs)
+        var terms: [String] = []
+        list.packed.withUnsafeBytes { raw in
+            var at = 0
+            while at + 4 <= raw.count {
+                let n = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+                terms.append(String(decoding: raw[at + 4..<at + 4 + n], as: UTF8.self))
+                at += 4 + n
+            }
+        }
+        XCTAssertEqual(terms.filter { $0 == "N123" }.count, 1, "one bucket for 1234, 123456 and 123999: \(terms)")
+        for held in ["N3.1", "12", "N1,2", "7.5e", "05", "abc123456", "X1,234 and 7.5e-05"] { XCTAssertTrue(terms.contains(held), "\(held): \(terms)") }
+        for left in ["123456", "1234", "3.14159", "X3.14159", "1,234"] { XCTAssertFalse(terms.contains(left), "\(left): \(terms)") }
+        // Summaries keep the words and the number's exact value whole.
+        for whole in ["123456", "3.14159", "X3.14159", "1,234"] { XCTAssertTrue(textTerms.names.contains(whole), whole) }
+        XCTAssertEqual(Schema.documentTerm(ofWord: "78019"), "N780")
+        XCTAssertEqual(Schema.documentTerm(ofWord: "780"), "780")
+        XCTAssertEqual(Schema.documentTerm(ofWord: "x78019"), "x78019")
     }
 }

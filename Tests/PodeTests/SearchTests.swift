@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+import PodeIndex
+import XapianKit
 
 /// Records real programs with the built pode and checks what search finds.
 final class SearchTests: XCTestCase {
@@ -70,6 +72,58 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(try count("value:Needle_W*"), "1")
         XCTAssertEqual(try count("value:needle_word"), "0")
         XCTAssertEqual(try count("needle_word var:label"), "1")
+    }
+
+    /// Long numbers are held in block documents by their first bytes only (Schema.numberBucketBytes);
+    /// what a search finds must be what reading every event finds.
+    func testNumbersFindWhatReadingEveryEventFinds() throws {
+        try record("""
+        def main():
+            seen = 0
+            for i in range(3000):
+                code = (i * 7919) % 1000003
+                ratio = i / 7
+                label = "%d,%03d" % (i // 1000, i % 1000)
+                seen += 1
+            return seen
+
+        main()
+
+        """)
+        let queries = ["123456", "value:7919", "15838", "1,234", "value:\"2,345\"", "1234*", "12*", "value:0.1428*", "0.142*",
+                       "3.*", "var:code 79*", "\"ratio 1.5714285714285714\"", "value:999", "123456 OR 7919", "NOT 7919 var:code", "n123"]
+        func hits(_ q: String) throws -> [Substring] {
+            let r = try Harness.pode(["search", "--trace", "trace", "--json", "--", q], in: dir)
+            return r.stdout.split(separator: "\n").filter { $0.contains("\"type\":\"match\"") }
+        }
+        let indexed = try queries.map(hits)
+        XCTAssertEqual(indexed[queries.firstIndex(of: "value:7919")!].count, 1)
+        XCTAssertFalse(indexed[queries.firstIndex(of: "1234*")!].isEmpty)
+        XCTAssertFalse(indexed[queries.firstIndex(of: "value:0.1428*")!].isEmpty)
+        // The same questions with neither index nor summaries: every event is read.
+        try FileManager.default.removeItem(atPath: dir + "/trace/index")
+        try FileManager.default.removeItem(atPath: dir + "/trace/summaries.bin")
+        for (i, q) in queries.enumerated() { XCTAssertEqual(try hits(q), indexed[i], q) }
+    }
+
+    /// An index whose terms are of another form (an older pode's) is not searched nor added to.
+    func testAnIndexOfAnotherFormIsReadAroundAndRebuiltOnRequest() throws {
+        try record(Self.needleProgram)
+        func count() throws -> String { try Harness.pode(["search", "--trace", "trace", "--count", "needle-7f3a"], in: dir).stdout }
+        let truth = try count()
+        XCTAssertNotEqual(truth, "0\n")
+        let db = try WritableXapianDatabase(path: dir + "/trace/index")
+        try db.setMetadata(Schema.Metadata.formatVersion, "2")
+        try db.commit()
+        try db.close()
+        XCTAssertEqual(try count(), truth, "the log is read instead")
+        let append = try Harness.pode(["index", "--trace", "trace"], in: dir)
+        XCTAssertEqual(append.status, 2)
+        XCTAssertTrue(append.stderr.contains("made by an older pode") && append.stderr.contains("--rebuild"), append.stderr)
+        let rebuilt = try Harness.pode(["index", "--trace", "trace", "--rebuild"], in: dir)
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
+        XCTAssertEqual(try XapianDatabase(path: dir + "/trace/index").metadata(Schema.Metadata.formatVersion), Schema.indexFormat)
+        XCTAssertEqual(try count(), truth)
     }
 
     /// Event times (taken from the TSC where it is invariant) follow the monotonic clock: a

@@ -30,7 +30,8 @@ typedef struct CXapianMatches CXapianMatches;
 
 // ---- writable database --------------------------------------------------------------------
 /// Creates the database at `path` if it is missing, else opens it for writing (takes Xapian's
-/// writer lock: a second writer gets DatabaseLockError).
+/// writer lock: a second writer gets DatabaseLockError). Made without a termlist table
+/// (Xapian::DB_NO_TERMLIST): documents are only added, never listed, replaced or deleted.
 CXapianWritableDatabase *cxapian_wdb_open(const char *path, CXapianError *err);
 /// Opens for writing without fsync at commit (Xapian::DB_NO_SYNC): for an index that can be
 /// rebuilt from its source, committed often while a program is recorded.
