@@ -143,12 +143,13 @@ static uint32_t name_id(PyObject *name) {
 }
 
 // ---- code objects ---------------------------------------------------------------------------
-// Slots that must hold a builtin container or an immutable scalar, and pure builtins that the
-// names called must still be (bit i: pure_builtin_names[i]).
+// Slots that must hold a builtin container, an immutable scalar, or a list or tuple of builtin
+// containers (`nested`), and pure builtins that the names called must still be (bit i:
+// pure_builtin_names[i]).
 // A `for` line's step (see for_step_unchanged): entered at its FOR_ITER (byte offset
 // for_offset, 0 when the line has no such loop step), it runs only that, unpacking into `unpack`
 // targets (0: one target, no unpacking) and the stores, then reaches body_offset.
-typedef struct LineGuards { uint64_t containers, scalars; uint32_t builtins; int for_offset, body_offset, unpack; } LineGuards;
+typedef struct LineGuards { uint64_t containers, scalars, nested; uint32_t builtins; int for_offset, body_offset, unpack; } LineGuards;
 
 typedef struct CodeInfo {
     uint32_t id;
@@ -161,10 +162,11 @@ typedef struct CodeInfo {
     int first_line, nlines;
     uint64_t *line_refs;
     uint64_t no_line_refs;
-    // Per line (from first_line): 1 when its bytecode may change an object in place without a
-    // Python call (see may_mutate); no_line_mutates for instructions without a line.
+    // Per line (from first_line): bit 1 when its bytecode may change an object in place without
+    // a Python call (see may_mutate), no_line_mutates for instructions without a line; bit 2
+    // when it may keep a reference it loaded past its end (see holds_no_reference).
     uint8_t *line_mutates;
-    uint8_t no_line_mutates;
+    uint8_t no_line_mutates, no_line_keeps;
     // Per line: the conditions under which its instructions that may mutate do not (see
     // compute_line_refs and guards_hold); the line counts as not mutating when they hold.
     LineGuards *line_guards;
@@ -277,6 +279,33 @@ static int pure_call_at(PyCodeObject *code, const Instr *in, int p) {
 // (guards: see guards_hold). A container local that its line does not name, while no other
 // Python code ran, cannot have changed unless another reference to it exists (see
 // PodeFpFacts.shared); after a line that changes nothing in place, none can have.
+// How an instruction moves the value stack, for those that keep no reference past their line
+// when the line's stack is back where it began at every exit (loads, subscripts, comparisons,
+// arithmetic, membership, conditional jumps); INT_MIN for any other (a store, a call, a jump
+// that keeps its operand). `exits` says whether the instruction may leave the line.
+static int reference_free_effect(int op, uint32_t arg, int *exits) {
+    *exits = 0;
+    switch (op) {
+    case LOAD_FAST: case LOAD_DEREF: case LOAD_CONST: return 1;
+    case LOAD_GLOBAL: return (arg & 1) ? 2 : 1;
+    case LOAD_ATTR: case UNARY_POSITIVE: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: case NOP: case RESUME: return 0;
+    // A frame's prologue, before its first line: cells for its own and its closure's variables.
+    case MAKE_CELL: case COPY_FREE_VARS: return 0;
+    case BINARY_SUBSCR: case CONTAINS_OP: case COMPARE_OP: case IS_OP: case POP_TOP: return -1;
+    case BINARY_OP: return arg >= NB_INPLACE_ADD ? INT_MIN : -1;
+    case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
+    case POP_JUMP_FORWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE:
+    case POP_JUMP_BACKWARD_IF_NONE: case POP_JUMP_BACKWARD_IF_NOT_NONE:
+        *exits = 1;
+        return -1;
+    case JUMP_FORWARD: case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT:
+        *exits = 1;
+        return 0;
+    default:
+        return INT_MIN;
+    }
+}
+
 static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     PyObject *bytes = PyCode_GetCode(code);
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
@@ -286,9 +315,9 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     size_t most = (size_t)(n / 2 + 1);
     Instr *in = malloc(sizeof *in * most);
     Ref *refs = malloc(sizeof *refs * most), *guards = malloc(sizeof *guards * most), *stores = malloc(sizeof *stores * most);
-    int *mutating = malloc(sizeof *mutating * most);
-    if (!in || !refs || !mutating || !guards || !stores) {
-        free(in); free(refs); free(mutating); free(guards); free(stores); Py_DECREF(bytes);
+    int *mutating = malloc(sizeof *mutating * most), *keeping = malloc(sizeof *keeping * most);
+    if (!in || !refs || !mutating || !guards || !stores || !keeping) {
+        free(in); free(refs); free(mutating); free(guards); free(stores); free(keeping); Py_DECREF(bytes);
         return;
     }
     // The instructions, without cache entries and with EXTENDED_ARG folded in.
@@ -303,12 +332,13 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         in[ni++] = (Instr){op, arg, (int)i, 0};
     }
     Py_DECREF(bytes);
-    int count = 0, nmutating = 0, nguards = 0, nstores = 0, lo = code->co_firstlineno, hi = -1;
+    int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
     // kind 0, `x in slot` with slot a builtin container; kind 1, `slot op= value` leaving an
     // immutable scalar in the slot (so the operand was one: a scalar has no in-place form; the
-    // store is the pattern's own); kind 2, a call of a pure builtin (bit: which one).
+    // store is the pattern's own); kind 2, a call of a pure builtin (bit: which one); kind 3,
+    // `x in slot[i]` (i a local or constant) with slot a list or tuple of builtin containers.
     typedef struct { int line, for_offset, body_offset, unpack; } ForStep;
     ForStep *steps = malloc(sizeof *steps * most);
     int nsteps = 0;
@@ -332,6 +362,14 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             in[k].exempt = 1;
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 1].arg), 0};
             SEE_LINE(line);
+        } else if (op == CONTAINS_OP && k >= 3 && in[k - 1].op == BINARY_SUBSCR &&
+                   (in[k - 2].op == LOAD_FAST || in[k - 2].op == LOAD_DEREF || in[k - 2].op == LOAD_CONST) &&
+                   (in[k - 3].op == LOAD_FAST || in[k - 3].op == LOAD_DEREF) && in[k - 3].arg < 63) {
+            int line = PyCode_Addr2Line(code, in[k].offset);
+            if (line < 0 || line != PyCode_Addr2Line(code, in[k - 1].offset)) continue;
+            in[k].exempt = in[k - 1].exempt = 1;
+            guards[nguards++] = (Ref){line, slot_bit((int)in[k - 3].arg), 3};
+            SEE_LINE(line);
         } else if (op == BINARY_OP && in[k].arg >= NB_INPLACE_ADD && k >= 2 && k + 1 < ni) {
             int load = in[k - 2].op, store = in[k + 1].op, need = 1;
             if (!((load == LOAD_FAST && store == STORE_FAST) || (load == LOAD_DEREF && store == STORE_DEREF))) continue;
@@ -349,6 +387,23 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             guards[nguards++] = (Ref){line, 1ull << b, 2};
             SEE_LINE(line);
         }
+    }
+    // Each run of a line's instructions keeps no reference past the line when all of them are
+    // reference-free and the stack is back at its depth at every exit and at the run's end.
+    int run_line = INT_MIN, run_depth = 0, run_ok = 1;
+    for (int k = 0; k <= ni; k++) {
+        int line = k < ni ? PyCode_Addr2Line(code, in[k].offset) : INT_MIN;
+        if (line != run_line) {
+            if (run_line != INT_MIN && (!run_ok || run_depth != 0)) keeping[nkeeping++] = run_line;
+            run_line = line;
+            run_depth = 0;
+            run_ok = 1;
+        }
+        if (k == ni || !run_ok) continue;
+        int exits, e = reference_free_effect(in[k].op, in[k].arg, &exits);
+        if (e == INT_MIN) { run_ok = 0; continue; }
+        run_depth += e;
+        if (run_depth < 0 || (exits && run_depth != 0)) run_ok = 0;
     }
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
@@ -384,7 +439,12 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         if ((ci->line_mutates = calloc((size_t)ci->nlines, 1))) {
             for (int k = 0; k < nmutating; k++) {
                 if (mutating[k] < 0) ci->no_line_mutates = 1;
-                else ci->line_mutates[mutating[k] - lo] = 1;
+                else ci->line_mutates[mutating[k] - lo] |= 1;
+            }
+            for (int k = 0; k < nkeeping; k++) {
+                // (A line outside lo..hi never counts as unchanged: see unchanged_since.)
+                if (keeping[k] < 0) ci->no_line_keeps = 1;
+                else if (keeping[k] >= lo && keeping[k] <= hi) ci->line_mutates[keeping[k] - lo] |= 2;
             }
             // A slot guard whose slot its line (or a line-less instruction) also stores may have
             // looked at another value than the slot holds afterwards: the line may mutate.
@@ -400,18 +460,19 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                     int j = guards[k].line - lo;
                     LineGuards *g = &ci->line_guards[j];
                     if (guards[k].kind == 2) g->builtins |= (uint32_t)guards[k].bit;
-                    else if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] = 1;
+                    else if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] |= 1;
                     else if (guards[k].kind == 0) g->containers |= guards[k].bit;
+                    else if (guards[k].kind == 3) g->nested |= guards[k].bit;
                     else g->scalars |= guards[k].bit;
                 }
                 // Two loop steps on one line: neither is taken as the step (see LineGuards).
                 for (int k = 0; k < nsteps; k++) {
                     LineGuards *g = &ci->line_guards[steps[k].line - lo];
                     if (g->for_offset) g->for_offset = -1;
-                    else *g = (LineGuards){g->containers, g->scalars, g->builtins, steps[k].for_offset, steps[k].body_offset, steps[k].unpack};
+                    else *g = (LineGuards){g->containers, g->scalars, g->nested, g->builtins, steps[k].for_offset, steps[k].body_offset, steps[k].unpack};
                 }
             } else {
-                for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] = 1;
+                for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] |= 1;
             }
             free(stored);
         }
@@ -421,6 +482,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     free(stores);
     free(steps);
     free(mutating);
+    free(keeping);
 }
 
 static int glob_match(char **globs, int n, const char *path) {
@@ -756,25 +818,40 @@ static int skip_global(PyObject *key, PyObject *v) {
     return PyModule_Check(v) || PyFunction_Check(v) || PyType_Check(v) || PyCFunction_Check(v);
 }
 
-// Whether the slot guards of a line hold: each slot in `containers` holds a builtin container
-// whose `in` test runs no code but hashing and comparing (Python-level __hash__ or __eq__ shows
-// as a call), each in `scalars` an immutable scalar. Anything else (an iterator, a class with
-// __contains__ or __iadd__ in C) may have changed something in place.
-static int slot_guards_hold(const CodeInfo *ci, PyObject *const *locals, uint64_t containers, uint64_t scalars) {
-    uint64_t all = containers | scalars;
-    for (int i = 0; all; i++, all >>= 1, containers >>= 1) {
+// A builtin container whose `in` test runs no code but hashing and comparing (Python-level
+// __hash__ or __eq__ shows as a call).
+static inline int builtin_container(PyTypeObject *t) {
+    return t == &PySet_Type || t == &PyFrozenSet_Type || t == &PyDict_Type || t == &PyList_Type || t == &PyTuple_Type ||
+           t == &PyUnicode_Type || t == &PyBytes_Type || t == &PyRange_Type;
+}
+
+// The most items a `nested` slot's list or tuple may have (each item's type is looked at).
+#define NESTED_GUARD_ITEMS 64
+
+// Whether the slot guards of a line hold: each slot in `containers` holds a builtin container,
+// each in `scalars` an immutable scalar, each in `nested` an exact list or tuple (whose
+// subscript runs no code for an int index; another index's __index__ in Python shows as a
+// call) of at most NESTED_GUARD_ITEMS builtin containers. Anything else (an iterator, a class
+// with __contains__ or __iadd__ in C, a defaultdict whose __missing__ adds a key) may have
+// changed something in place.
+static int slot_guards_hold(const CodeInfo *ci, PyObject *const *locals, uint64_t containers, uint64_t scalars, uint64_t nested) {
+    uint64_t all = containers | scalars | nested;
+    for (int i = 0; all; i++, all >>= 1, containers >>= 1, scalars >>= 1, nested >>= 1) {
         if (!(all & 1)) continue;
         PyObject *v = i < ci->nslots ? locals[i] : NULL;
         if (v && (ci->slot_flags[i] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
         if (!v) return 0;
         PyTypeObject *t = Py_TYPE(v);
-        if (containers & 1) {
-            if (t != &PySet_Type && t != &PyFrozenSet_Type && t != &PyDict_Type && t != &PyList_Type && t != &PyTuple_Type &&
-                t != &PyUnicode_Type && t != &PyBytes_Type && t != &PyRange_Type)
-                return 0;
-        } else if (!immutable_scalar(v) || v == Py_None) {
-            return 0;
+        if (nested & 1) {
+            if (t != &PyList_Type && t != &PyTuple_Type) return 0;
+            Py_ssize_t n = Py_SIZE(v);
+            if (n > NESTED_GUARD_ITEMS) return 0;
+            PyObject **items = t == &PyList_Type ? ((PyListObject *)v)->ob_item : ((PyTupleObject *)v)->ob_item;
+            for (Py_ssize_t j = 0; j < n; j++)
+                if (!builtin_container(Py_TYPE(items[j]))) return 0;
         }
+        if ((containers & 1) && !builtin_container(t)) return 0;
+        if ((scalars & 1) && (!immutable_scalar(v) || v == Py_None)) return 0;
     }
     return 1;
 }
@@ -893,9 +970,11 @@ static inline int unchanged_since(const Activation *a, const _PyInterpreterFrame
     if (k < 0 || k >= ci->nlines) return 0;
     const LineGuards *g = ci->line_guards ? &ci->line_guards[k] : NULL;
     if (g && g->for_offset > 0 && a->last_entry == g->for_offset) return ci->optimized && for_step_unchanged(f, g);
-    if (ci->line_mutates[k]) return 0;
+    if (ci->line_mutates[k] & 1) return 0;
     if (!g) return 1;
-    if ((g->containers | g->scalars) && (!ci->optimized || !slot_guards_hold(ci, f->localsplus, g->containers, g->scalars))) return 0;
+    if ((g->containers | g->scalars | g->nested) &&
+        (!ci->optimized || !slot_guards_hold(ci, f->localsplus, g->containers, g->scalars, g->nested)))
+        return 0;
     return !g->builtins || builtins_hold(f, g->builtins);
 }
 
@@ -978,6 +1057,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         if (k >= 0 && k < ci->nlines) refs = ci->line_refs[k] | ci->no_line_refs;
     }
     int unchanged = !call && unchanged_since(a, f);
+    // A line that changed nothing and kept no reference it loaded cannot have shared an
+    // unshared object either: even the ones it named need no look.
+    int kept_nothing = unchanged && !ci->no_line_keeps && !(ci->line_mutates[a->last_line - ci->first_line] & 2);
     a->epoch = call_epoch;
     a->switches = gil_switches();
     for (int i = 0; i < ci->nslots; i++) {
@@ -997,7 +1079,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         // unshared one also when its line did not name it (a line that names it may have made
         // another reference to it, which its next fingerprint must see).
         if (v == s->seen.ptr) {
-            if (s->seen.facts.shared ? unchanged : !(refs & slot_bit(i))) continue;
+            if (s->seen.facts.shared ? unchanged : !(refs & slot_bit(i)) || (unchanged && kept_nothing)) continue;
             // An unshared object its line named, after a line that changed nothing in place:
             // the line may only have made another reference to it, which shows in its own
             // count when nothing is inside it (else the next fingerprint must look).

@@ -1,6 +1,6 @@
 """Changes in place that the recorder's shortcuts must still see: `in` tests that draw from an
-iterator, references made on lines that change nothing, dicts of scalars changed through
-another name, and objects reached through attributes."""
+iterator, references made on lines that change nothing (or left on the stack for the next),
+dicts of scalars changed through another name, and objects reached through attributes."""
 
 
 class Holder:
@@ -94,6 +94,34 @@ def loops(n):
     return alias, view, got
 
 
+def subscripts(n):
+    data = [7, 8, 9]
+    rows = [set(), {n}, iter(data.pop, 8)]  # the last item's `in` test pops from data
+    if 5 in rows[2] or n in rows[1]:
+        hit = n
+    grid = [[1], [2]]
+    if 3 in grid[0]:
+        hit = 0
+    return data, rows[:2], grid
+
+
+def kept_references(n):
+    box = [[n], [2]]  # nothing else refers to box or its lists
+    holder = []
+    holder.append(
+        box  # loaded on this line, stored by the next: box is now shared with holder
+    )
+    if n in box[0]:  # names box, changes nothing, keeps nothing
+        pass
+    holder[0][0].append(9)  # changes box[0] through holder only
+    pair = [[n]]
+    other = []
+    other.extend(
+        pair[0]  # a subscript on its own line
+    )
+    return box, pair
+
+
 def main():
     total = []
     for n in range(3):
@@ -104,6 +132,9 @@ def main():
         total.append(builtins_swapped(n))
     total.append(shadowed(0))
     total.append(loops(3))
+    for n in range(2):
+        total.append(subscripts(n))
+        total.append(kept_references(n))
     print(total)
 
 
