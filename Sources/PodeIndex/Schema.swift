@@ -184,7 +184,7 @@ public enum Schema {
 
     /// The term a block document holds for index word `word` (the identity but for long
     /// number words: see numberBucketBytes).
-    public static func documentTerm(ofWord word: String) -> String {
+    static func documentTerm(ofWord word: String) -> String {
         var w = word
         let number = w.withUTF8 { $0.count > numberBucketBytes && isNumberWord(UnsafeRawBufferPointer($0)) }
         return number ? Prefix.numberBucket + String(word.utf8.prefix(numberBucketBytes))! : word

@@ -5,18 +5,20 @@ import XCTest
 
 /// A block document must hold exactly the union of its events' terms (less single words' exact-value terms).
 final class SchemaTests: XCTestCase {
-    func testBlockTermsEqualTheUnionOfEventTerms() throws {
+    /// Definitions of one code (id 1, in /src/app.py, line 3), types 1... and names 3... in order.
+    func definitions(qualname: String, types: [String], names: [String]) throws -> Definitions {
         var defs = Definitions()
         var records: [UInt8] = []
         func str(_ s: String) { Varint.append(UInt64(s.utf8.count), to: &records); records += Array(s.utf8) }
-        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("Tok.run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
-        records.append(3); Varint.append(1, to: &records); str("str")
-        records.append(3); Varint.append(2, to: &records); str("app.Node")
-        records.append(3); Varint.append(3, to: &records); str("int")
-        records.append(3); Varint.append(4, to: &records); str("bytes")
-        records.append(4); Varint.append(3, to: &records); str("word_count")
-        records.append(4); Varint.append(4, to: &records); str("node")
+        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str(qualname); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
+        for (i, t) in types.enumerated() { records.append(3); Varint.append(UInt64(i + 1), to: &records); str(t) }
+        for (i, n) in names.enumerated() { records.append(4); Varint.append(UInt64(i + 3), to: &records); str(n) }
         try records.withUnsafeBytes { try defs.add(records: $0) }
+        return defs
+    }
+
+    func testBlockTermsEqualTheUnionOfEventTerms() throws {
+        let defs = try definitions(qualname: "Tok.run", types: ["str", "app.Node", "int", "bytes"], names: ["word_count", "node"])
         func value(_ name: UInt32, _ type: UInt32, _ text: String, _ flags: ValueFlags = []) -> RecordedValue {
             RecordedValue(name: name, type: type, flags: flags, text: text, fullLength: 0)
         }
@@ -49,18 +51,11 @@ final class SchemaTests: XCTestCase {
         XCTAssertTrue(long.contains("item"))
         XCTAssertFalse(long.contains { $0.hasPrefix("X") })
     }
+
     /// Block documents hold long number words by their bucket, and no exact-value term of a
     /// number text; summaries (BlockSummary) keep both whole.
     func testBlockDocumentsHoldNumbersByTheirBuckets() throws {
-        var defs = Definitions()
-        var records: [UInt8] = []
-        func str(_ s: String) { Varint.append(UInt64(s.utf8.count), to: &records); records += Array(s.utf8) }
-        records.append(1); Varint.append(1, to: &records); str("/src/app.py"); str("run"); str("run"); Varint.append(3, to: &records); Varint.append(0, to: &records); Varint.append(0, to: &records)
-        records.append(3); Varint.append(1, to: &records); str("int")
-        records.append(3); Varint.append(2, to: &records); str("float")
-        records.append(3); Varint.append(3, to: &records); str("str")
-        records.append(4); Varint.append(3, to: &records); str("n")
-        try records.withUnsafeBytes { try defs.add(records: $0) }
+        let defs = try definitions(qualname: "run", types: ["int", "float", "str"], names: ["n"])
         let texts: [(UInt32, String)] = [(1, "123456"), (1, "123999"), (2, "3.14159"), (1, "12"), (1, "1234"), (3, "'1,234 and 7.5e-05'"), (3, "'abc123456'")]
         let e = Event(seq: 1, time: 0, kind: .line, thread: 0, activation: 1, caller: 0, callerLine: 0, code: 1, line: 3, depth: 0, valueLine: 3,
                       values: texts.map { RecordedValue(name: 3, type: $0.0, flags: [], text: $0.1, fullLength: 0) })
