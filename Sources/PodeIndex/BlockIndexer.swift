@@ -125,9 +125,10 @@ public final class BlockIndexer {
             // Definitions are written before the frames that use them: read them again when
             // this block names something newer than the copy in hand.
             if definitions == nil || !definitions!.covers(facts) { definitions = try reader.definitions() }
-            let block = prepare(facts, location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
-                                                               firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
-                                definitions: definitions!)
+            let block = PreparedBlock(facts: facts, textTerms: Schema.textTerms(of: facts, definitions: definitions!),
+                                      location: BlockLocation(offset: start, end: blockEnd, eventCount: facts.eventCount,
+                                                              firstSeq: facts.firstSeq, lastSeq: facts.lastSeq),
+                                      definitions: definitions!)
             if pipeline == nil && (storeAlongside?() ?? final) { pipeline = StorePipeline(store: { [unowned self] in try self.store($0) }) }
             if let pipeline { try pipeline.put(block) } else { try store(block) }
             indexed += facts.eventCount
@@ -160,37 +161,40 @@ public final class BlockIndexer {
         uncommitted = 0
     }
 
-    /// A block made ready for the index: its summary and its document, all but the document's
-    /// data (which says where the summary went, known once it is written).
+    /// A block read and split: its facts and the terms of its texts. Storing it makes its
+    /// summary and document; with a StorePipeline that happens on the pipeline's thread, which
+    /// then takes about half of the work (the summary costs about as much as splitting texts).
     struct PreparedBlock {
-        var document: XapianDocument
-        var summary: [UInt8]?
+        var facts: BlockFacts
+        var textTerms: Schema.TextTerms
         var location: BlockLocation
+        var definitions: Definitions
     }
 
-    /// Makes a block's terms, summary and document (touches neither the database nor the files).
-    private func prepare(_ facts: BlockFacts, location: BlockLocation, definitions: Definitions) -> PreparedBlock {
-        let textTerms = Schema.textTerms(of: facts, definitions: definitions)
+    /// A block's document, all but its data (which says where the summary went, known once it
+    /// is written).
+    private static func document(of block: PreparedBlock) -> XapianDocument {
         let doc = XapianDocument()
-        doc.addTerms(Schema.documentTerms(of: facts, textTerms: textTerms, definitions: definitions))
-        doc.setValue(Schema.Slot.firstSeq, sortableSerialise(location.firstSeq))
-        doc.setValue(Schema.Slot.lastSeq, sortableSerialise(location.lastSeq))
-        doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(facts.minLine)))
-        doc.setValue(Schema.Slot.maxLine, sortableSerialise(UInt64(facts.maxLine)))
-        return PreparedBlock(document: doc, summary: BlockSummary.encode(facts, textTerms: textTerms), location: location)
+        doc.addTerms(Schema.documentTerms(of: block.facts, textTerms: block.textTerms, definitions: block.definitions))
+        doc.setValue(Schema.Slot.firstSeq, sortableSerialise(block.location.firstSeq))
+        doc.setValue(Schema.Slot.lastSeq, sortableSerialise(block.location.lastSeq))
+        doc.setValue(Schema.Slot.minLine, sortableSerialise(UInt64(block.facts.minLine)))
+        doc.setValue(Schema.Slot.maxLine, sortableSerialise(UInt64(block.facts.maxLine)))
+        return doc
     }
 
-    /// Writes a prepared block's summary and adds its document, in log order; commits every
-    /// `blocksPerCommit` blocks.
+    /// Makes a prepared block's summary and document, writes the summary and adds the
+    /// document, in log order; commits every `blocksPerCommit` blocks.
     private func store(_ block: PreparedBlock) throws {
         var location = block.location
-        if let summary = block.summary {
+        let document = Self.document(of: block)
+        if let summary = BlockSummary.encode(block.facts, textTerms: block.textTerms) {
             try summaries.write(summary)
             location.summary = summariesSize..<summariesSize + summary.count
             summariesSize += summary.count
         }
-        block.document.setData(location.encoded)
-        try database.add(block.document)
+        document.setData(location.encoded)
+        try database.add(document)
         blocks += 1
         indexedUpTo = location.end
         uncommitted += 1

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Stores prepared blocks on a thread of its own, one at a time and in the order given, while
-/// the caller reads and prepares the next ones: the two halves of indexing (making a block's
-/// terms and summary; Xapian adding and committing its document) then run on two cores.
+/// the caller reads and prepares the next ones: the two halves of indexing (reading a block and
+/// splitting its texts; making its summary and document, and Xapian adding and committing it)
+/// then run on two cores.
 ///
 /// @unchecked Sendable: blocks are handed over under `condition`, and while the thread runs it
 /// alone calls `store` (the caller touches what `store` does only after finish() or abandon()).
