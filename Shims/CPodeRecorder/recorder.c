@@ -164,7 +164,7 @@ typedef struct CodeInfo {
     uint64_t no_line_refs;
     // Per line (from first_line): bit 1 when its bytecode may change an object in place without
     // a Python call (see may_mutate), no_line_mutates for instructions without a line; bit 2
-    // when it may keep a reference it loaded past its end (see holds_no_reference).
+    // when it may keep a reference it loaded past its end (see reference_free_effect).
     uint8_t *line_mutates;
     uint8_t no_line_mutates, no_line_keeps;
     // Per line: the conditions under which its instructions that may mutate do not (see
@@ -274,11 +274,6 @@ static int pure_call_at(PyCodeObject *code, const Instr *in, int p) {
     return pure_builtin_index(code, in[k].arg >> 1);
 }
 
-// Which local slots each line of `code` loads, stores or deletes, whether it may change an
-// object in place (from the unspecialised bytecode), and under which conditions it does not
-// (guards: see guards_hold). A container local that its line does not name, while no other
-// Python code ran, cannot have changed unless another reference to it exists (see
-// PodeFpFacts.shared); after a line that changes nothing in place, none can have.
 // How an instruction moves the value stack, for those that keep no reference past their line
 // when the line's stack is back where it began at every exit (loads, subscripts, comparisons,
 // arithmetic, membership, conditional jumps); INT_MIN for any other (a store, a call, a jump
@@ -306,6 +301,12 @@ static int reference_free_effect(int op, uint32_t arg, int *exits) {
     }
 }
 
+// Which local slots each line of `code` loads, stores or deletes, whether it may change an
+// object in place (from the unspecialised bytecode), and under which conditions it does not
+// (guards: see guards_hold). A container local that its line does not name, while no other
+// Python code ran, cannot have changed unless another reference to it exists (see
+// PodeFpFacts.shared); after a line that changes nothing in place, none can have. Also whether
+// each line may keep a reference it loaded past its end (see reference_free_effect).
 static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     PyObject *bytes = PyCode_GetCode(code);
     if (!bytes || !PyBytes_Check(bytes)) { PyErr_Clear(); Py_XDECREF(bytes); return; }
