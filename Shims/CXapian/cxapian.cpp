@@ -258,24 +258,15 @@ bool is_number_text(const std::string &s, size_t from, bool prefix_only = false)
     return prefix_only || !joiner_pending;
 }
 
-// A number word (a digit, then digits and . , ;) longer than kNumberBucketBytes is held in block
-// documents as "N" + its first kNumberBucketBytes bytes (PodeIndex's Schema.numberBucketBytes).
+// A number word (see is_number_text) longer than kNumberBucketBytes is held in block documents as
+// "N" + its first kNumberBucketBytes bytes (PodeIndex's Schema.numberBucketBytes).
 constexpr size_t kNumberBucketBytes = 3;
-
-bool is_number_word(const std::string &w) {
-    if (w.empty() || !std::isdigit(static_cast<unsigned char>(w[0]))) return false;
-    for (char ch : w) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        if (!(std::isdigit(c) || c == '.' || c == ',' || c == ';')) return false;
-    }
-    return true;
-}
 
 bool is_prefixed(const std::string &term) { return !term.empty() && term[0] >= 'A' && term[0] <= 'Z'; }
 
 // The block-level query for index word `w`.
 Xapian::Query block_word(const std::string &w) {
-    if (w.size() > kNumberBucketBytes && is_number_word(w)) return Xapian::Query("N" + w.substr(0, kNumberBucketBytes));
+    if (w.size() > kNumberBucketBytes && is_number_text(w, 0)) return Xapian::Query("N" + w.substr(0, kNumberBucketBytes));
     return Xapian::Query(index_form(w));
 }
 
@@ -284,7 +275,7 @@ Xapian::Query block_word(const std::string &w) {
 Xapian::Query block_word_wildcard(const std::string &p) {
     using Q = Xapian::Query;
     Q words(Q::OP_WILDCARD, index_form(p));
-    if (!is_number_word(p)) return words;
+    if (!is_number_text(p, 0, true)) return words;
     Q buckets = p.size() < kNumberBucketBytes ? Q(Q::OP_WILDCARD, "N" + p) : Q("N" + p.substr(0, kNumberBucketBytes));
     return Q(Q::OP_OR, words, buckets);
 }

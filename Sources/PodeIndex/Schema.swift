@@ -113,7 +113,8 @@ public enum Schema {
     }
 
     /// Whether `text` is one number word as the tokenizer makes it: digits, with single `.` `,`
-    /// `;` between them (`3.14`, `1,000`). Such a value's exact-value term is kept in summaries
+    /// `;` between them (`3.14`, `1,000`); a longer such word goes into block documents by its
+    /// bucket (see numberBucketBytes). Such a value's exact-value term is kept in summaries
     /// (so counting `value:3.14` stays exact without reading events) but not in block
     /// documents, where its word's bucket stands for it (the shim's compile does the same).
     static func isNumberText(_ text: UnsafeRawBufferPointer) -> Bool {
@@ -129,13 +130,6 @@ public enum Schema {
             }
         }
         return !joinerPending
-    }
-
-    /// Whether `word` (an index word: lower-cased) is a number word: a digit, then digits and
-    /// `.` `,` `;`.
-    static func isNumberWord(_ word: UnsafeRawBufferPointer) -> Bool {
-        guard let first = word.first, Tokenizer.isASCIIDigit(first) else { return false }
-        return word.allSatisfy { Tokenizer.isASCIIDigit($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x3B }
     }
 
     /// The terms of one event, as the per-event check sees them (its block document holds the
@@ -174,7 +168,7 @@ public enum Schema {
             for e in textTerms.terms.entries {
                 let term = UnsafeRawBufferPointer(rebasing: arena[e.start..<e.start + e.length])
                 if term.first == 0x58, isNumberText(UnsafeRawBufferPointer(rebasing: term[1...])) { continue }  // X3.14: see isNumberText
-                guard term.count > numberBucketBytes, isNumberWord(term) else { list.append(bytes: term); continue }
+                guard term.count > numberBucketBytes, isNumberText(term) else { list.append(bytes: term); continue }
                 let head = term.prefix(numberBucketBytes).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
                 if buckets.insert(head).inserted { list.append(Prefix.numberBucket + String(decoding: term.prefix(numberBucketBytes), as: UTF8.self)) }
             }
@@ -186,7 +180,7 @@ public enum Schema {
     /// number words: see numberBucketBytes).
     static func documentTerm(ofWord word: String) -> String {
         var w = word
-        let number = w.withUTF8 { $0.count > numberBucketBytes && isNumberWord(UnsafeRawBufferPointer($0)) }
+        let number = w.withUTF8 { $0.count > numberBucketBytes && isNumberText(UnsafeRawBufferPointer($0)) }
         return number ? Prefix.numberBucket + String(word.utf8.prefix(numberBucketBytes))! : word
     }
 
