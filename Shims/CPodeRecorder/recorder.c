@@ -251,18 +251,44 @@ static int pure_builtin_index(PyCodeObject *code, uint32_t name_index) {
 
 typedef struct Instr { int op; uint32_t arg; int offset; uint8_t exempt; } Instr;
 
+// How an instruction moves the value stack, for the instructions the line analyses below accept
+// (loads, operators, subscripts, comparisons, membership, tuples, the frame's prologue, jumps);
+// INT_MIN for any other.
+static int stack_effect(int op, uint32_t arg) {
+    switch (op) {
+    case LOAD_FAST: case LOAD_DEREF: case LOAD_CONST: return 1;
+    case LOAD_GLOBAL: return (arg & 1) ? 2 : 1;  // (odd: also pushes NULL)
+    case LOAD_ATTR: case UNARY_POSITIVE: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: case NOP: case RESUME:
+    case MAKE_CELL: case COPY_FREE_VARS: case JUMP_FORWARD: case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT:
+        return 0;
+    case BINARY_SUBSCR: case CONTAINS_OP: case COMPARE_OP: case IS_OP: case POP_TOP:
+    case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
+    case POP_JUMP_FORWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE:
+    case POP_JUMP_BACKWARD_IF_NONE: case POP_JUMP_BACKWARD_IF_NOT_NONE:
+        return -1;
+    case BINARY_OP: return arg >= NB_INPLACE_ADD ? INT_MIN : -1;
+    case BUILD_TUPLE: return 1 - (int)arg;
+    default: return INT_MIN;
+    }
+}
+
 // Whether instruction `k` makes one value from loads and operators only, and how many values it
 // takes (*need: the values still to be accounted for, walking backwards).
 static int simple_producer(const Instr *in, int k, int *need) {
     switch (in[k].op) {
-    case LOAD_FAST: case LOAD_CONST: case LOAD_DEREF: *need -= 1; return 1;
-    case LOAD_GLOBAL: if (in[k].arg & 1) return 0; *need -= 1; return 1;  // (odd: also pushes NULL)
-    case LOAD_ATTR: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: return 1;
-    case BINARY_OP: if (in[k].arg >= NB_INPLACE_ADD) return 0; *need += 1; return 1;
-    case COMPARE_OP: case IS_OP: *need += 1; return 1;
-    case BUILD_TUPLE: *need += (int)in[k].arg - 1; return 1;
-    default: return 0;
+    case LOAD_FAST: case LOAD_CONST: case LOAD_DEREF: case LOAD_ATTR: case UNARY_NEGATIVE: case UNARY_NOT:
+    case UNARY_INVERT: case BINARY_OP: case COMPARE_OP: case IS_OP: case BUILD_TUPLE:
+        break;
+    case LOAD_GLOBAL:
+        if (in[k].arg & 1) return 0;
+        break;
+    default:
+        return 0;
     }
+    int e = stack_effect(in[k].op, in[k].arg);
+    if (e == INT_MIN) return 0;
+    *need -= e;
+    return 1;
 }
 
 // The builtin a call at PRECALL `p` calls, when it is `name(args)` with `name` a global that may
@@ -274,31 +300,23 @@ static int pure_call_at(PyCodeObject *code, const Instr *in, int p) {
     return pure_builtin_index(code, in[k].arg >> 1);
 }
 
-// How an instruction moves the value stack, for those that keep no reference past their line
-// when the line's stack is back where it began at every exit (loads, subscripts, comparisons,
-// arithmetic, membership, conditional jumps); INT_MIN for any other (a store, a call, a jump
-// that keeps its operand). `exits` says whether the instruction may leave the line.
+// How an instruction moves the value stack (see stack_effect), for those that keep no reference
+// past their line when the line's stack is back where it began at every exit (loads,
+// subscripts, comparisons, arithmetic, membership, conditional jumps, the frame's prologue);
+// INT_MIN for any other (a store, a call, a tuple, a jump that keeps its operand). `exits` says
+// whether the instruction may leave the line.
 static int reference_free_effect(int op, uint32_t arg, int *exits) {
-    *exits = 0;
     switch (op) {
-    case LOAD_FAST: case LOAD_DEREF: case LOAD_CONST: return 1;
-    case LOAD_GLOBAL: return (arg & 1) ? 2 : 1;
-    case LOAD_ATTR: case UNARY_POSITIVE: case UNARY_NEGATIVE: case UNARY_NOT: case UNARY_INVERT: case NOP: case RESUME: return 0;
-    // A frame's prologue, before its first line: cells for its own and its closure's variables.
-    case MAKE_CELL: case COPY_FREE_VARS: return 0;
-    case BINARY_SUBSCR: case CONTAINS_OP: case COMPARE_OP: case IS_OP: case POP_TOP: return -1;
-    case BINARY_OP: return arg >= NB_INPLACE_ADD ? INT_MIN : -1;
+    case JUMP_FORWARD: case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT:
     case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
     case POP_JUMP_FORWARD_IF_NOT_NONE: case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE:
     case POP_JUMP_BACKWARD_IF_NONE: case POP_JUMP_BACKWARD_IF_NOT_NONE:
         *exits = 1;
-        return -1;
-    case JUMP_FORWARD: case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT:
-        *exits = 1;
-        return 0;
+        break;
     default:
-        return INT_MIN;
+        *exits = 0;
     }
+    return op == BUILD_TUPLE ? INT_MIN : stack_effect(op, arg);
 }
 
 // Which local slots each line of `code` loads, stores or deletes, whether it may change an

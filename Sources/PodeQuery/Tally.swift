@@ -66,7 +66,6 @@ extension TraceSearcher {
         var known: [ShapeClass: Hit?] = [:]
         var valueTerms: [EventShape.Value: Set<String>] = [:]
         let segments = try candidateSegments(query)
-        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
         for index in segments {
             let segment = try timeline.segment(index)
             if index != segments.first, stop() { return segment.firstSeq }
@@ -92,7 +91,7 @@ extension TraceSearcher {
                     continue
                 }
             }
-            if !blockMayHold(index, required: required) { continue }
+            if !blockMayHold(index, required: query.requiredTextTerms) { continue }
             for e in try timeline.events(inSegment: index) {
                 if let hit = verify(e, query) { try body(hit, 1, segment) }
             }

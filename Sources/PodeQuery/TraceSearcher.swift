@@ -23,12 +23,16 @@ public struct CompiledQuery {
     /// Whether the program can match a value's text (a word, an exact value, a phrase): if not,
     /// events are checked without splitting their values' texts.
     let needsValueTexts: Bool
+    /// Text terms every hit holds (see TraceSearcher.requiredTextTerms): a block whose summary
+    /// lacks one is skipped unread.
+    let requiredTextTerms: [String]
 
     init(text: String, xapian: XapianQuery, program: QueryNode) {
         self.text = text
         self.xapian = xapian
         self.program = program
         needsValueTexts = program.usesValueTexts
+        requiredTextTerms = needsValueTexts ? TraceSearcher.requiredTextTerms(program) : []
     }
 
     /// Xapian's description of the parsed query (for --explain and debugging).
@@ -143,8 +147,7 @@ public final class TraceSearcher {
     /// Calls `body` with the events of each candidate segment of `query` (not yet checked
     /// against it), in time order or newest first, until it returns false.
     public func candidateEvents(_ query: CompiledQuery, descending: Bool = false, _ body: ([Event]) throws -> Bool) throws {
-        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
-        for index in try candidateSegments(query, descending: descending) where blockMayHold(index, required: required) {
+        for index in try candidateSegments(query, descending: descending) where blockMayHold(index, required: query.requiredTextTerms) {
             if try !body(try timeline.events(inSegment: index)) { return }
         }
     }
@@ -179,9 +182,8 @@ public final class TraceSearcher {
         let first = try timeline.segmentIndex(containing: lo) ?? 0
         var going = true
         var read = false  // one block at least, so that every call makes progress
-        let required = query.needsValueTexts ? Self.requiredTextTerms(query.program) : []
         for index in try candidateSegments(query, descending: descending) where going && index >= first && index <= last {
-            if !blockMayHold(index, required: required) { continue }
+            if !blockMayHold(index, required: query.requiredTextTerms) { continue }
             if read && stop() {
                 if descending { return index < last ? try timeline.segment(index + 1).firstSeq - 1 : hi }
                 return max(lo, try timeline.segment(index).firstSeq)
