@@ -45,8 +45,10 @@ static inline void pode_buf_str(PodeBuf *b, const char *s, size_t n) {
 
 // ---- event ring (ring.c) ------------------------------------------------------------------
 /// Copies one event into the ring: its kind, seq and time (stored relative to the chunk) and
-/// its encoded body. Blocks (without spinning) while the ring is full.
-void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *body, size_t len);
+/// its encoded body, given in two parts (the event's fields, then its values) so that values
+/// are copied once. Blocks (without spinning) while the ring is full.
+void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *head, size_t head_len,
+                   const uint8_t *tail, size_t tail_len);
 void pode_ring_close(void);
 int pode_ring_init(char *err, size_t err_len);
 uint64_t pode_ring_waits(void);

@@ -38,7 +38,9 @@ static volatile int recording;   // 0 before start, after stop, and in a forked 
 static uint64_t next_seq = 1;
 static uint32_t next_code_id = 1, next_thread_index = 0, next_type_id = 1, next_name_id = FIRST_NAME_ID;
 static Py_ssize_t code_extra_index = -1;
-static _Atomic uint64_t event_count;
+// Events recorded so far. Only the thread holding the GIL (inside emit) writes it, so a relaxed
+// store is enough (no locked add on every event); other threads read it with a relaxed load.
+static uint64_t event_count;
 static void (*finalize_callback)(void);
 static void (*exit_status_callback)(int);
 static int stopped;
@@ -49,7 +51,7 @@ static pid_t recorder_pid;  // the recording process: a forked child must not fi
 static uint64_t call_epoch = 1;
 static void *last_thread;
 
-uint64_t pode_recorder_event_count(void) { return atomic_load(&event_count); }
+uint64_t pode_recorder_event_count(void) { return __atomic_load_n(&event_count, __ATOMIC_RELAXED); }
 uint64_t pode_recorder_wait_count(void) { return pode_ring_waits(); }
 
 // ---- pointer -> id tables (types and names), holding a reference to each key --------------
@@ -170,6 +172,12 @@ typedef struct CodeInfo {
     // Per line: the conditions under which its instructions that may mutate do not (see
     // compute_line_refs and guards_hold); the line counts as not mutating when they hold.
     LineGuards *line_guards;
+    // Bit u (a code unit, byte offset / 2) is set for each CALL that its line reaches only
+    // through instructions that change nothing (see may_mutate) and its own PRECALL: a Python
+    // function called there sees objects exactly as the caller's last check saw them (see
+    // checked_caller).
+    uint8_t *clean_calls;
+    int code_units;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -180,6 +188,7 @@ static void free_code_info(void *p) {
     free(ci->line_refs);
     free(ci->line_mutates);
     free(ci->line_guards);
+    free(ci->clean_calls);
     free(ci);
 }
 
@@ -319,6 +328,39 @@ static int reference_free_effect(int op, uint32_t arg, int *exits) {
     return op == BUILD_TUPLE ? INT_MIN : stack_effect(op, arg);
 }
 
+// Marks the CALL instructions that only instructions changing nothing and binding nothing precede
+// on their line (all of its instructions before the call's PRECALL, in every range of the line:
+// since the line's event, only a forward path through them can have run). A store is excluded
+// too: the object a rebound local held may be freed and another made at its address, which a
+// caller's last check would take for the one it saw. See CodeInfo.clean_calls.
+static void find_clean_calls(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int units) {
+    int first = code->co_firstlineno, last = first;
+    for (int k = 0; k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line > last) last = line;
+    }
+    if (last - first > 100000) return;
+    uint8_t *dirty = calloc((size_t)(last - first + 1), 1);
+    ci->clean_calls = dirty ? calloc((size_t)units / 8 + 1, 1) : NULL;
+    if (!ci->clean_calls) { free(dirty); return; }
+    ci->code_units = units;
+    int precall_clean = 0;
+    for (int k = 0; k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        int known = line >= first && line <= last;
+        int clean = known && !dirty[line - first];
+        if (in[k].op == CALL && precall_clean && k > 0 && PyCode_Addr2Line(code, in[k - 1].offset) == line) {
+            int u = in[k].offset / 2;
+            ci->clean_calls[u / 8] |= (uint8_t)(1u << (u % 8));
+        }
+        precall_clean = in[k].op == PRECALL && clean;
+        int op = in[k].op, binds = op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF ||
+                                   op == STORE_NAME || op == DELETE_NAME;
+        if (known && (binds || may_mutate(op, in[k].arg))) dirty[line - first] = 1;
+    }
+    free(dirty);
+}
+
 // Which local slots each line of `code` loads, stores or deletes, whether it may change an
 // object in place (from the unspecialised bytecode), and under which conditions it does not
 // (guards: see guards_hold). A container local that its line does not name, while no other
@@ -351,6 +393,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         in[ni++] = (Instr){op, arg, (int)i, 0};
     }
     Py_DECREF(bytes);
+    find_clean_calls(ci, code, in, ni, (int)(n / 2));
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
@@ -609,6 +652,7 @@ typedef struct Activation {
     int last_entry;  // byte offset of the instruction its last line event started at, else -1
     uint64_t epoch;  // call_epoch at the last check of its locals
     unsigned long switches;  // the GIL's switch count then (see unchanged_since)
+    uint8_t complete;        // whether that check looked at every binding (no value overflow)
     Slot *slots;
     int slot_cap;
     DictSlot *dslots;
@@ -618,12 +662,18 @@ typedef struct Activation {
     struct Activation *next_free;
 } Activation;
 
+// What bind_call found for one slot of a new frame: the caller's slot holding the same object
+// (-1: none), or a fingerprint it already made (0: none).
+typedef struct CallSlot { int from; uint64_t fp; PodeFpFacts facts; } CallSlot;
+
 typedef struct ThreadRec {
     uint32_t index;
     Activation **stack;
     int n, cap;
     Activation *free_list;
     PodeBuf body, values, text;
+    CallSlot *call_slots;
+    int call_slot_cap;
 } ThreadRec;
 
 static _Thread_local ThreadRec *tls;
@@ -1054,9 +1104,97 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
     }
 }
 
-// Records the locals of `a` that changed since its previous event. With `args_only`, records
-// the arguments of a new call and takes every bound local as the starting state.
-static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, int *count, int call) {
+// Whether the new frame of a call event was called straight from `caller`'s CALL instruction at
+// a point that its line reached changing nothing (see CodeInfo.clean_calls) since the caller's
+// last check, which looked at every binding with no Python code run and no other thread in
+// between: then whatever the caller binds is as that check saw it. Returns the caller, or NULL.
+static const Activation *checked_caller(const Activation *caller, PyFrameObject *frame) {
+    if (!caller || !caller->complete || caller->last_entry < 0 || caller->epoch + 1 != call_epoch ||
+        caller->switches != gil_switches())
+        return NULL;
+    const CodeInfo *pc = caller->code;
+    if (!pc->optimized || !pc->clean_calls) return NULL;
+    const _PyInterpreterFrame *f = frame->f_frame, *pf = caller->frame->f_frame;
+    if (f->is_entry || f->previous != pf) return NULL;  // called from C code, which may have done anything
+    int offset = instruction_offset(pf);
+    if (offset < 0) return NULL;
+    // The caller is at its CALL or, as CPython 3.11 leaves it during the call, at the CALL's last
+    // cache entry (a cache entry belongs to one instruction, so neither can be mistaken).
+    for (int back = 0; back <= INLINE_CACHE_ENTRIES_CALL; back += INLINE_CACHE_ENTRIES_CALL) {
+        int u = offset / 2 - back;
+        if (u >= 0 && u < pc->code_units && (pc->clean_calls[u / 8] & (1u << (u % 8)))) return caller;
+    }
+    return NULL;
+}
+
+// The slot of `caller` that holds `v` now and held it at its last check, or -1.
+static int caller_slot_of(const Activation *caller, PyObject *v) {
+    const CodeInfo *pc = caller->code;
+    PyObject **locals = caller->frame->f_frame->localsplus;
+    for (int j = 0; j < pc->nslots; j++) {
+        const Seen *had = &caller->slots[j].seen;
+        if (had->ptr != v || !had->fp || (pc->slot_flags[j] & 1)) continue;
+        PyObject *now = locals[j];
+        if (now && (pc->slot_flags[j] & 2) && PyCell_Check(now)) now = PyCell_GET(now);
+        if (now == v) return j;
+    }
+    return -1;
+}
+
+// The bindings of a new call: its arguments and free variables are recorded, any other bound
+// local is taken as the starting state. With a checked caller (see checked_caller), an object
+// the caller holds keeps the fingerprint that check made, provided every object the call binds
+// is one the caller holds, an immutable scalar, or a tuple of scalars: a new reference into an
+// object the caller holds would have to be bound here, so what the check found about sharing
+// still holds (but for the new binding itself, looked at again).
+static void bind_call(ThreadRec *t, Activation *a, const CodeInfo *ci, PyObject **locals, int *count, const Activation *from) {
+    int n = ci->nslots;
+    if (t->call_slot_cap < n) {
+        free(t->call_slots);
+        t->call_slot_cap = n < 32 ? 32 : n;
+        if (!(t->call_slots = malloc(sizeof *t->call_slots * (size_t)t->call_slot_cap))) abort();
+    }
+    CallSlot *cs = t->call_slots;
+    int reuse = from != NULL;
+    for (int i = 0; i < n; i++) {
+        cs[i].from = -1;
+        cs[i].fp = 0;
+        uint8_t fl = ci->slot_flags[i];
+        PyObject *v = locals[i];
+        if (v && (fl & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        if ((fl & 1) || !v || !reuse || immutable_scalar(v)) continue;
+        if ((cs[i].from = caller_slot_of(from, v)) >= 0) continue;
+        if (PyTuple_CheckExact(v)) {
+            cs[i].fp = pode_fingerprint(v, render_opts.limit, &cs[i].facts);
+            if (!cs[i].facts.nested) continue;
+        }
+        reuse = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        uint8_t fl = ci->slot_flags[i];
+        if (fl & 1) continue;
+        PyObject *v = locals[i];
+        if (v && (fl & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        if (!v) continue;
+        int recorded = i < ci->nargs || (fl & 4);  // arguments, and the free variables a closure sees
+        if (recorded && t->values.len > MAX_EVENT_VALUE_BYTES) continue;  // reported at the next event instead
+        Seen *seen = &a->slots[i].seen;
+        if (reuse && cs[i].from >= 0) {
+            *seen = from->slots[cs[i].from].seen;
+            if (pode_referenced_elsewhere(v)) seen->facts.shared = 1;
+        } else if (cs[i].fp) {
+            *seen = (Seen){v, cs[i].fp, cs[i].facts};
+        } else {
+            seen->ptr = v;
+            seen->fp = pode_fingerprint(v, render_opts.limit, &seen->facts);
+        }
+        if (recorded) put_value(t, count, ci->slot_names[i], v, 0, seen->facts.opaque ? 0 : seen->fp);
+    }
+}
+
+// Records the locals of `a` that changed since its previous event. With `call`, records the
+// bindings of a new call (see bind_call; `from`: its checked caller, or NULL).
+static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, int *count, int call, const Activation *from) {
     if (opts.no_values) return;
     CodeInfo *ci = a->code;
     _PyInterpreterFrame *f = frame->f_frame;
@@ -1081,19 +1219,17 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     int kept_nothing = unchanged && !ci->no_line_keeps && !(ci->line_mutates[a->last_line - ci->first_line] & 2);
     a->epoch = call_epoch;
     a->switches = gil_switches();
+    if (call) {
+        bind_call(t, a, ci, locals, count, from);
+        a->complete = t->values.len <= MAX_EVENT_VALUE_BYTES;
+        return;
+    }
     for (int i = 0; i < ci->nslots; i++) {
         uint8_t fl = ci->slot_flags[i];
         if (fl & 1) continue;
         PyObject *v = locals[i];
         if (v && (fl & 2) && PyCell_Check(v)) v = PyCell_GET(v);
         Slot *s = &a->slots[i];
-        if (call) {
-            if (!v) continue;
-            // Arguments, and the free variables a closure sees, are part of the call.
-            if (i < ci->nargs || (fl & 4)) check_binding(t, count, ci->slot_names[i], v, &s->seen, 1);
-            else { s->seen.ptr = v; s->seen.fp = pode_fingerprint(v, render_opts.limit, &s->seen.facts); }
-            continue;
-        }
         // A shared local is skipped only after a line that changed nothing in place; an
         // unshared one also when its line did not name it (a line that names it may have made
         // another reference to it, which its next fingerprint must see).
@@ -1109,6 +1245,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         }
         check_binding(t, count, ci->slot_names[i], v, &s->seen, 0);
     }
+    a->complete = t->values.len <= MAX_EVENT_VALUE_BYTES;
 }
 
 // ---- event times ------------------------------------------------------------------------------
@@ -1124,6 +1261,7 @@ static struct {
     uint64_t tsc, ns;    // the last anchor
     uint64_t last;       // the last time given out
     double scale;        // ns per tick
+    uint64_t mult;       // the same, as a 32.32 fixed-point number (what each event multiplies by)
     int until_anchor;
     int checked, invariant, usable;
 } event_clock;
@@ -1144,6 +1282,7 @@ static uint64_t event_clock_anchor(void) {
         } else if (tsc > event_clock.tsc0 && ns >= event_clock.ns0 + 1000000) {
             event_clock.scale = (double)(ns - event_clock.ns0) / (double)(tsc - event_clock.tsc0);
             event_clock.usable = event_clock.scale > 0.0 && event_clock.scale < 100.0;
+            event_clock.mult = (uint64_t)(event_clock.scale * 4294967296.0);
         }
     }
     event_clock.tsc = tsc;
@@ -1158,7 +1297,7 @@ static inline uint64_t event_time_ns(void) {
     if (!event_clock.usable || --event_clock.until_anchor <= 0) return event_clock_anchor();
     uint64_t tsc = __rdtsc();
     uint64_t ns = event_clock.ns;
-    if (tsc > event_clock.tsc) ns += (uint64_t)((double)(tsc - event_clock.tsc) * event_clock.scale);
+    if (tsc > event_clock.tsc) ns += (uint64_t)(((unsigned __int128)(tsc - event_clock.tsc) * event_clock.mult) >> 32);
     if (ns < event_clock.last) ns = event_clock.last;
     event_clock.last = ns;
     return ns;
@@ -1182,13 +1321,10 @@ static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Acti
         pode_buf_varint(b, (uint64_t)(caller && caller->last_line > 0 ? caller->last_line : 0));
     }
     pode_buf_varint(b, (uint64_t)nvalues);
-    if (nvalues) {
-        pode_buf_varint(b, (uint64_t)(vline < 0 ? 0 : vline));
-        pode_buf_bytes(b, t->values.data, t->values.len);
-    }
+    if (nvalues) pode_buf_varint(b, (uint64_t)(vline < 0 ? 0 : vline));
     uint64_t seq = next_seq++;
-    pode_ring_put(kind, seq, event_time_ns(), b->data, b->len);
-    atomic_fetch_add_explicit(&event_count, 1, memory_order_relaxed);
+    pode_ring_put(kind, seq, event_time_ns(), b->data, b->len, t->values.data, nvalues ? t->values.len : 0);
+    __atomic_store_n(&event_count, seq, __ATOMIC_RELAXED);  // seq counts events from 1
 }
 
 // The activation of `frame` on this thread, created on the spot for a frame that was already
@@ -1204,7 +1340,7 @@ static Activation *current(ThreadRec *t, PyFrameObject *frame, CodeInfo *ci) {
     push(t, a);
     int unused = 0;
     t->values.len = 0;
-    collect_changes(t, a, frame, &unused, 1);
+    collect_changes(t, a, frame, &unused, 1, NULL);
     t->values.len = 0;  // the starting state is not an event's values
     a->last_line = PyFrame_GetLineNumber(frame);
     return a;
@@ -1242,7 +1378,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         }
         a = activation_new(t, frame, ci);
         push(t, a);
-        collect_changes(t, a, frame, &nvalues, 1);
+        collect_changes(t, a, frame, &nvalues, 1, checked_caller(caller, frame));
         emit(t, EV_CALL, a, line, caller, nvalues, line);
         a->last_line = line;
         a->last_entry = -1;
@@ -1251,7 +1387,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
     case PyTrace_LINE: {
         Activation *a = current(t, frame, ci);
         int line = PyFrame_GetLineNumber(frame);
-        collect_changes(t, a, frame, &nvalues, 0);
+        collect_changes(t, a, frame, &nvalues, 0, NULL);
         emit(t, EV_LINE, a, line, NULL, nvalues, a->last_line);
         a->last_line = line;
         a->last_entry = instruction_offset(frame->f_frame);
@@ -1260,7 +1396,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
     case PyTrace_RETURN: {
         Activation *a = current(t, frame, ci);
         int line = PyFrame_GetLineNumber(frame);
-        collect_changes(t, a, frame, &nvalues, 0);
+        collect_changes(t, a, frame, &nvalues, 0, NULL);
         int vline = a->last_line;
         int yielded = ci->genlike && arg && frame->f_frame->prev_instr &&
                       _Py_OPCODE(*frame->f_frame->prev_instr) == YIELD_VALUE;
@@ -1277,7 +1413,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
     case PyTrace_EXCEPTION: {
         Activation *a = current(t, frame, ci);
         int line = PyFrame_GetLineNumber(frame);
-        collect_changes(t, a, frame, &nvalues, 0);
+        collect_changes(t, a, frame, &nvalues, 0, NULL);
         int vline = a->last_line;
         if (!opts.no_values && arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) >= 2) {
             PyObject *value = PyTuple_GET_ITEM(arg, 1);
@@ -1609,7 +1745,7 @@ static void after_fork_child(void) {
     recording = 0;
     pode_ring_after_fork_child();
     next_seq = 1;
-    atomic_store(&event_count, 0);
+    __atomic_store_n(&event_count, 0, __ATOMIC_RELAXED);
     call_epoch++;
     last_thread = NULL;
     if (tls)

@@ -90,8 +90,9 @@ static inline uint8_t *put_varint_raw(uint8_t *p, uint64_t v) {
     return p;
 }
 
-void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *body, size_t len) {
-    size_t need = len + 21;  // kind + two varints + body
+void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *head, size_t head_len,
+                   const uint8_t *tail, size_t tail_len) {
+    size_t need = head_len + tail_len + 21;  // kind + two varints + body
     if (need > PODE_CHUNK_BYTES) return;  // cannot happen: events are bounded well below a chunk
     if (producer_open) {
         Chunk *c = &ring[producer_index];
@@ -107,8 +108,12 @@ void pode_ring_put(uint8_t kind, uint64_t seq, uint64_t time_ns, const uint8_t *
     *p++ = kind;
     p = put_varint_raw(p, seq - c->base_seq);
     p = put_varint_raw(p, time_ns - c->base_time);
-    memcpy(p, body, len);
-    p += len;
+    memcpy(p, head, head_len);
+    p += head_len;
+    if (tail_len) {
+        memcpy(p, tail, tail_len);
+        p += tail_len;
+    }
     atomic_store_explicit(&c->committed, (uint32_t)(p - c->data), memory_order_release);
 }
 

@@ -1,6 +1,7 @@
 """Changes in place that the recorder's shortcuts must still see: `in` tests that draw from an
 iterator, references made on lines that change nothing (or left on the stack for the next),
-dicts of scalars changed through another name, and objects reached through attributes."""
+dicts of scalars changed through another name, objects reached through attributes, and calls
+whose new frame must not take the caller's last look at an object for its state now."""
 
 
 class Holder:
@@ -122,6 +123,41 @@ def kept_references(n):
     return box, pair
 
 
+def size_of(items):
+    return len(items)
+
+
+def calls(n):
+    items = [n]
+    size = size_of(items.append(5) or items)  # items changes on the call's line, before the call
+    box = Holder()  # nothing else refers to box, and only box to box.items
+
+    def fill(tail):
+        tail.append(n)  # changes box (a free variable) through tail: this line does not name box
+        return len(box.items)
+
+    fill(box.items)
+    old = [1, 2]
+    # old's list is freed and a new one made, likely at its address (a rebinding to the same
+    # address shows as a change in place, so the line also deletes it)
+    size += size_of((old := None) or (old := [n, n])); del old  # noqa: E702
+    data = [3, 1, 2]
+
+    def key(x):
+        return len(data) + x  # data is empty while list.sort runs (a call from C code)
+
+    data.sort(key=key)
+    marks = [set(), set()]
+
+    def search(k):
+        if k == 3:
+            return k
+        marks[k % 2].add(k)  # changes a free variable the next call sees
+        return search(k + 1)
+
+    return size, box.items, data, search(0), marks
+
+
 def main():
     total = []
     for n in range(3):
@@ -135,6 +171,7 @@ def main():
     for n in range(2):
         total.append(subscripts(n))
         total.append(kept_references(n))
+        total.append(calls(n))
     print(total)
 
 
