@@ -106,54 +106,64 @@ public enum Tokenizer {
     /// The words of ASCII text, each passed as its lower-cased bytes (valid only during the call).
     static func forEachASCIIWord(in bytes: UnsafeRawBufferPointer, parts: Bool, _ body: (UnsafeRawBufferPointer) -> Void) {
         let n = bytes.count
-        var i = 0
-        var word: [UInt8] = []
-        var joins: [Int] = []
-        while i < n {
-            guard isASCIIWordByte(bytes[i]) else { i += 1; continue }
-            word.removeAll(keepingCapacity: true)
-            joins.removeAll(keepingCapacity: true)
-            while i < n {
-                let c = bytes[i]
-                if isASCIIWordByte(c) {
-                    word.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
-                    i += 1
-                    continue
-                }
-                if i + 1 < n, let last = word.last {
-                    let next = bytes[i + 1]
-                    if (c == 0x27 || c == 0x26) && isASCIIWordByte(next) && !isASCIIDigit(next) {
-                        joins.append(word.count)
-                        word.append(c)
-                        i += 1
-                        continue
+        guard n > 0 else { return }
+        // A word is never longer than its text, nor has more joins: one buffer of each, on the
+        // stack when it is small (this runs for every distinct text of every block).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n + 3) { word in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: n + 1) { joins in
+                var i = 0
+                while i < n {
+                    guard isASCIIWordByte(bytes[i]) else { i += 1; continue }
+                    var length = 0, joinCount = 0
+                    while i < n {
+                        let c = bytes[i]
+                        if isASCIIWordByte(c) {
+                            word[length] = c >= 0x41 && c <= 0x5A ? c + 32 : c
+                            length += 1
+                            i += 1
+                            continue
+                        }
+                        if i + 1 < n, length > 0 {
+                            let last = word[length - 1], next = bytes[i + 1]
+                            if (c == 0x27 || c == 0x26) && isASCIIWordByte(next) && !isASCIIDigit(next) {
+                                joins[joinCount] = length
+                                joinCount += 1
+                                word[length] = c
+                                length += 1
+                                i += 1
+                                continue
+                            }
+                            if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
+                                word[length] = c
+                                length += 1
+                                i += 1
+                                continue
+                            }
+                        }
+                        break
                     }
-                    if (c == 0x2E || c == 0x2C || c == 0x3B) && isASCIIDigit(last) && isASCIIDigit(next) {
-                        word.append(c)
-                        i += 1
-                        continue
+                    if i < n, bytes[i] == 0x2B || bytes[i] == 0x23 {
+                        let ch = bytes[i]
+                        var j = i
+                        while j < n && bytes[j] == ch && j - i < 3 { j += 1 }
+                        let count = j - i
+                        if (j == n || !isASCIIWordByte(bytes[j])) && (ch == 0x2B ? count <= 3 : count == 1) {
+                            for _ in 0..<count {
+                                word[length] = ch
+                                length += 1
+                            }
+                            i = j
+                        }
                     }
-                }
-                break
-            }
-            if i < n, bytes[i] == 0x2B || bytes[i] == 0x23 {
-                let ch = bytes[i]
-                var j = i
-                while j < n && bytes[j] == ch && j - i < 3 { j += 1 }
-                let count = j - i
-                if (j == n || !isASCIIWordByte(bytes[j])) && (ch == 0x2B ? count <= 3 : count == 1) {
-                    for _ in 0..<count { word.append(ch) }
-                    i = j
-                }
-            }
-            word.withUnsafeBytes { w in
-                body(w)
-                if parts && !joins.isEmpty {
-                    var start = 0
-                    for j in joins + [w.count] {
-                        let end = min(j, w.count)
-                        if end > start { body(UnsafeRawBufferPointer(rebasing: w[start..<end])) }
-                        start = j + 1
+                    let w = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(word)[0..<length])
+                    body(w)
+                    if parts && joinCount > 0 {
+                        var start = 0
+                        for k in 0...joinCount {
+                            let end = k < joinCount ? joins[k] : length
+                            if end > start { body(UnsafeRawBufferPointer(rebasing: w[start..<end])) }
+                            start = end + 1
+                        }
                     }
                 }
             }
