@@ -263,10 +263,25 @@ static void render_bytes(Render *r, const char *s, Py_ssize_t len) {
     put(r, &quote, 1);
 }
 
-static void render_int(Render *r, PyObject *o) {
+// The value of an exact int, read from its digits when it has at most one (CPython 3.11's
+// layout: the sign in ob_size, 30-bit digits), else through PyLong_AsLongLongAndOverflow.
+// Returns 0 when it does not fit in a long long (no error left pending).
+static inline int small_int_value(PyObject *o, long long *v) {
+    Py_ssize_t size = Py_SIZE(o);
+    if (size >= -1 && size <= 1) {
+        *v = size * (long long)((PyLongObject *)o)->ob_digit[0];
+        return 1;
+    }
     int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (!overflow && !(v == -1 && PyErr_Occurred())) {
+    *v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (!overflow && !(*v == -1 && PyErr_Occurred())) return 1;
+    PyErr_Clear();
+    return 0;
+}
+
+static void render_int(Render *r, PyObject *o) {
+    long long v;
+    if (small_int_value(o, &v)) {
         // Digits written backwards: no printf on the hot path.
         char buf[24];
         char *p = buf + sizeof buf;
@@ -276,7 +291,6 @@ static void render_int(Render *r, PyObject *o) {
         put(r, p, (size_t)(buf + sizeof buf - p));
         return;
     }
-    PyErr_Clear();
     size_t bits = _PyLong_NumBits(o);
     if (bits == (size_t)-1) PyErr_Clear();
     if (bits > 12000) {  // beyond ~3600 digits: str() is slow and may be refused by CPython
@@ -657,14 +671,16 @@ static uint64_t fp_bytes(const unsigned char *s, size_t n, size_t visible) {
     size_t full = n < visible ? n : visible, i = 0;
     uint64_t w;
     for (; i + 8 <= full; i += 8) { memcpy(&w, s + i, 8); h = mix(h, w); }
-    for (; i < full; i++) h = mix(h, s[i]);
     if (n - full >= 16) {
+        if (i < full) { w = 0; memcpy(&w, s + i, full - i); h = mix(h, w); }
         memcpy(&w, s + full + (n - full) / 2 - 8, 8);
         h = mix(h, w);
         memcpy(&w, s + n - 8, 8);
         h = mix(h, w);
     } else {
-        for (; i < n; i++) h = mix(h, s[i]);
+        // The rest, fewer than 24 bytes, whole: a partial word at the end (the length is in).
+        for (; i + 8 <= n; i += 8) { memcpy(&w, s + i, 8); h = mix(h, w); }
+        if (i < n) { w = 0; memcpy(&w, s + i, n - i); h = mix(h, w); }
     }
     return h;
 }
@@ -700,10 +716,8 @@ static uint64_t fp(Fp *f, PyObject *o) {
     f->budget -= 2;  // the separator before an item, or a container's brackets
     PyTypeObject *t = Py_TYPE(o);
     if (t == &PyLong_Type) {
-        int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-        if (!overflow && !(v == -1 && PyErr_Occurred())) { f->budget -= 1; return mix(1, (uint64_t)v); }
-        PyErr_Clear();
+        long long v;
+        if (small_int_value(o, &v)) { f->budget -= 1; return mix(1, (uint64_t)v); }
         Py_hash_t h = PyObject_Hash(o);  // exact int: builtin hash, no user code
         if (h == -1) PyErr_Clear();
         return mix(2, (uint64_t)h);
