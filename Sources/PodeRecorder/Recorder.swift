@@ -163,12 +163,15 @@ final class RecordingSession: @unchecked Sendable {
     func runIndexer() {
         do {
             guard let indexer = try indexer?.get() else { throw RecordError("the index was not opened") }
+            var added = 0
             while true {
                 state.lock()
-                if !writerDone { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
+                // Behind the log, go on at once; waiting then would leave the indexer's core idle
+                // while blocks pile up. Caught up, wait for more.
+                if !writerDone && added == 0 { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
                 let done = writerDone
                 state.unlock()
-                try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing },
+                added = try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing },
                                            // Once the program has ended, its core is free for storing blocks.
                                            storeAlongside: { self.state.lock(); defer { self.state.unlock() }; return self.finalizing }) { added in
                     state.lock()
