@@ -115,12 +115,12 @@ public enum BlockSummary {
             if shapeIndex == shapeCounts.count { shapeCounts.append(count) } else { shapeCounts[shapeIndex] += count }
             let shape = Int32(shapeIndex)
             if texts == 1 {
-                if fields[shapeEnd] != BlockFacts.noText { for term in textTerms.byEntry[Int(fields[shapeEnd])] { table.add(term, shape, 1, count) } }
+                if fields[shapeEnd] != BlockFacts.noText { for term in textTerms.numbers(ofText: Int(fields[shapeEnd])) { table.add(term, shape, 1, count) } }
                 continue
             }
             masks.removeAll(keepingCapacity: true)
             for i in 0..<texts where fields[shapeEnd + i] != BlockFacts.noText {
-                for term in textTerms.byEntry[Int(fields[shapeEnd + i])] {
+                for term in textTerms.numbers(ofText: Int(fields[shapeEnd + i])) {
                     if let j = masks.firstIndex(where: { $0.term == term }) { masks[j].mask |= 1 << UInt64(i) }
                     else { masks.append((term, 1 << UInt64(i))) }
                 }

@@ -199,17 +199,26 @@ public enum Schema {
     /// entry k of `terms`, its bytes), and by text entry the numbers of the terms that text has.
     struct TextTerms {
         var terms = TextSet()
-        var byEntry: [[Int32]] = []
+        /// Text entry k's term numbers are numbers[starts[k]..<starts[k + 1]] (one array for the
+        /// block rather than one per text).
+        private var numbers: [Int32] = []
+        private var starts: [Int32] = [0]
 
         var count: Int { terms.entries.count }
         /// The terms as strings, in number order.
         var names: [String] { terms.entries.map { terms.text($0) } }
 
-        /// Adds `bytes` as a term of the text whose term numbers are `mine`.
-        mutating func add(_ bytes: UnsafeRawBufferPointer, to mine: inout [Int32]) {
+        /// The term numbers of text entry `k`.
+        func numbers(ofText k: Int) -> ArraySlice<Int32> { numbers[Int(starts[k])..<Int(starts[k + 1])] }
+
+        /// Adds `bytes` as a term of the text being split (the entry after the last one ended).
+        mutating func add(_ bytes: UnsafeRawBufferPointer) {
             let n = Int32(terms.insert(type: 0, truncated: false, bytes: bytes))
-            if !mine.contains(n) { mine.append(n) }
+            if !numbers[Int(starts[starts.count - 1])...].contains(n) { numbers.append(n) }
         }
+
+        /// Ends the terms of the text being split.
+        mutating func endText() { starts.append(Int32(numbers.count)) }
     }
 
     /// What textTerms(of:) needs to know of a type, looked up once per block.
@@ -221,7 +230,6 @@ public enum Schema {
 
     static func textTerms(of facts: BlockFacts, definitions: Definitions) -> TextTerms {
         var out = TextTerms()
-        out.byEntry.reserveCapacity(facts.texts.entries.count)
         var types: [UInt32: TextType] = [:]
         var exact: [UInt8] = []
         for e in facts.texts.entries {
@@ -231,7 +239,6 @@ public enum Schema {
                 type = TextType(name: name, isStr: name == "str", isScalar: scalarTypes.contains(name))
                 types[e.type] = type
             }
-            var mine: [Int32] = []
             // ASCII texts (numbers, names, most strings) are split as bytes; the rest, and strings
             // with escapes, as Strings. Both give the terms searchText and textTerms(_:) give.
             let done = facts.texts.withBytes(e) { raw -> Bool in
@@ -245,18 +252,18 @@ public enum Schema {
                     exact.removeAll(keepingCapacity: true)
                     exact.append(contentsOf: Prefix.exactValue.utf8)
                     exact.append(contentsOf: text)
-                    exact.withUnsafeBytes { out.add($0, to: &mine) }
+                    exact.withUnsafeBytes { out.add($0) }
                 }
-                Tokenizer.forEachASCIIWord(in: text, parts: true) { out.add($0, to: &mine) }
+                Tokenizer.forEachASCIIWord(in: text, parts: true) { out.add($0) }
                 return true
             }
             if !done {
                 textTerms(searchText(facts.texts.text(e), truncated: e.truncated, typeName: type.name), typeName: type.name, forIndex: true) { t in
                     var t = t
-                    t.withUTF8 { out.add(UnsafeRawBufferPointer($0), to: &mine) }
+                    t.withUTF8 { out.add(UnsafeRawBufferPointer($0)) }
                 }
             }
-            out.byEntry.append(mine)
+            out.endText()
         }
         return out
     }
