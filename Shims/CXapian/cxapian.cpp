@@ -512,6 +512,13 @@ void cxapian_db_add(CXapianDatabase *db, const char *path, CXapianError *err) {
     guarded<int>(err, 0, [&] { db->db.add_database(Xapian::Database(path)); return 0; }, &db->poisoned);
 }
 
+void cxapian_db_compact(CXapianDatabase *db, const char *output, CXapianError *err) {
+    guarded<int>(err, 0, [&] {
+        db->db.compact(output, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULL);
+        return 0;
+    }, &db->poisoned);
+}
+
 void cxapian_db_reopen(CXapianDatabase *db, CXapianError *err) {
     guarded<int>(err, 0, [&] { db->db.reopen(); return 0; }, &db->poisoned);
 }

@@ -96,6 +96,7 @@ public final class BlockIndexer {
         let indexer = try BlockIndexer(traceDirectory: traceDirectory, reader: try LogReader(directory: traceDirectory))
         let added = try indexer.indexAvailable(final: true)
         try indexer.close()
+        if added > 0 { IndexCompaction.compactIfSmall(traceDirectory: traceDirectory) }
         return added
     }
 

@@ -185,6 +185,7 @@ final class RecordingSession: @unchecked Sendable {
                 if done { break }
             }
             try indexer.close()
+            IndexCompaction.compactIfSmall(traceDirectory: trace.path)
         } catch {
             // Said at the end, unless the writer had a worse problem to report (a full disk
             // usually stops both): one line either way.

@@ -200,6 +200,11 @@ public final class XapianDatabase {
         try checked("adding \(other) to \(path)") { cxapian_db_add(handle, other, $0) }
     }
 
+    /// Writes a compacted copy (blocks filled, document ids kept) to the new directory `output`.
+    public func compact(to output: String) throws {
+        try checked("compacting \(path) into \(output)") { cxapian_db_compact(handle, output, $0) }
+    }
+
     /// Moves to the latest revision a writer has committed.
     public func reopen() throws {
         try checked("reopening \(path)") { cxapian_db_reopen(handle, $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PodeIndex
+import PodeLog
 import XapianKit
 
 /// Records real programs with the built pode and checks what search finds.
@@ -124,6 +125,51 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
         XCTAssertEqual(try XapianDatabase(path: dir + "/trace/index").metadata(Schema.Metadata.formatVersion), Schema.indexFormat)
         XCTAssertEqual(try count(), truth)
+    }
+
+    /// A short run's finished index is compacted (IndexCompaction): smaller than one committed
+    /// block by block, with every document and term, so searches answer as reading the log does.
+    func testASmallFinishedIndexIsCompacted() throws {
+        try record("""
+        words = []
+        for i in range(20000):
+            words.append(f"w{i % 997}-{i % 13}")
+            if len(words) > 50:
+                words = words[25:]
+        total = len(words)
+
+        """)
+        let trace = dir + "/trace", index = trace + "/index"
+        for leftover in [".compacting", ".old"] { XCTAssertFalse(FileManager.default.fileExists(atPath: index + leftover), leftover) }
+        let queries = ["w5-5", "w99*", "var:words", "kind:line func:<module>", "value:51", "total"]
+        func answers(_ trace: String) throws -> [String] {
+            try queries.map { q in try Harness.pode(["search", "--trace", trace, "--count", q], in: dir).stdout }
+        }
+        let compacted = try answers(trace)
+        XCTAssertFalse(compacted.contains("0\n"), "\(compacted)")
+        // The same trace with no index (the log is read) and with one committed at every block.
+        let bare = dir + "/bare", loose = dir + "/loose"
+        for copy in [bare, loose] {
+            try FileManager.default.copyItem(atPath: trace, toPath: copy)
+            try FileManager.default.removeItem(atPath: copy + "/index")
+            try FileManager.default.removeItem(atPath: copy + "/summaries.bin")
+        }
+        XCTAssertEqual(try answers(bare), compacted)
+        let indexer = try BlockIndexer(traceDirectory: loose, reader: try LogReader(directory: loose), blocksPerCommit: 1)
+        try indexer.indexAvailable(final: true)
+        try indexer.close()
+        XCTAssertGreaterThan(indexer.blocks, 4)
+        XCTAssertEqual(try answers(loose), compacted)
+        func size(_ path: String) throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: path).reduce(0) {
+                $0 + ((try FileManager.default.attributesOfItem(atPath: path + "/" + $1)[.size] as? Int) ?? 0)
+            }
+        }
+        let looseSize = try size(loose + "/index"), compactedSize = try size(index)
+        XCTAssertLessThan(compactedSize, looseSize * 3 / 4, "compacted \(compactedSize) bytes against \(looseSize)")
+        XCTAssertTrue(IndexCompaction.compactIfSmall(traceDirectory: loose))
+        XCTAssertEqual(try answers(loose), compacted)
+        XCTAssertFalse(IndexCompaction.compactIfSmall(traceDirectory: loose, largest: 1000), "only small indexes are compacted")
     }
 
     /// Event times (taken from the TSC where it is invariant) follow the monotonic clock: a

@@ -76,6 +76,9 @@ size_t cxapian_sortable_serialise(double value, char out[9]);
 /// handle is poisoned (every later call fails the same way; close leaks it).
 CXapianDatabase *cxapian_db_open(const char *path, CXapianError *err);
 void cxapian_db_add(CXapianDatabase *db, const char *path, CXapianError *err);
+/// Writes a compacted copy of the database (blocks filled, document ids kept) to the new
+/// directory `output`: a finished index of a short run is about half as large.
+void cxapian_db_compact(CXapianDatabase *db, const char *output, CXapianError *err);
 /// Reopens at the latest committed revision (readers see a writer's later commits).
 void cxapian_db_reopen(CXapianDatabase *db, CXapianError *err);
 uint32_t cxapian_db_doc_count(CXapianDatabase *db, CXapianError *err);
