@@ -1113,7 +1113,8 @@ static const Activation *checked_caller(const Activation *caller, PyFrameObject 
         caller->switches != gil_switches())
         return NULL;
     const CodeInfo *pc = caller->code;
-    if (!pc->optimized || !pc->clean_calls) return NULL;
+    // (A caller with very many locals is not searched for each object the call binds.)
+    if (!pc->optimized || !pc->clean_calls || pc->nslots > 128) return NULL;
     const _PyInterpreterFrame *f = frame->f_frame, *pf = caller->frame->f_frame;
     if (f->is_entry || f->previous != pf) return NULL;  // called from C code, which may have done anything
     int offset = instruction_offset(pf);
