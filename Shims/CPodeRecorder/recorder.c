@@ -46,8 +46,9 @@ static void (*exit_status_callback)(int);
 static int stopped;
 static pid_t recorder_pid;  // the recording process: a forked child must not finish its trace
 
-// Bumped on every Python call (in or out of scope) and whenever another thread records: while it
-// is unchanged, only the frame's own bytecode can have changed its containers.
+// Bumped on every Python call (in or out of scope), whenever another thread records, and after the
+// program's own trace function ran: while it is unchanged, only the frame's own bytecode can have
+// changed its containers.
 static uint64_t call_epoch = 1;
 static void *last_thread;
 
@@ -1453,6 +1454,9 @@ static int trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     }
     if (!obj || !python_trampoline) return 0;
     int rc = python_trampoline(obj, frame, what, arg);
+    // The program's trace function is Python code that ran with no event of its own: whatever
+    // it changed, no shortcut may take an earlier check for the state now (see call_epoch).
+    call_epoch++;
     if (rc < 0 && recording) {
         // The program's trace function raised: Python drops it, and with it every hook; the
         // exception goes on as without pode, and pode goes on recording.

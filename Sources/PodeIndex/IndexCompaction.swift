@@ -29,6 +29,9 @@ public enum IndexCompaction {
             removeDirectory(copy)
             return false
         }
+        // The copy is made with the umask; the index keeps its own mode (owner only).
+        var st = stat()
+        guard stat(index, &st) == 0, chmod(copy, st.st_mode & 0o7777) == 0 else { removeDirectory(copy); return false }
         // Two renames: a reader that opens the index in between finds none and reads the log.
         guard rename(index, old) == 0 else { removeDirectory(copy); return false }
         guard rename(copy, index) == 0 else {

@@ -188,6 +188,34 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertEqual(try count("func:work kind:call"), "4\n")
     }
 
+    /// The program's own trace function runs Python code with no event of its own, between two
+    /// lines that change nothing: what it changes must still be recorded at the next event.
+    func testWhatTheProgramsOwnTracerChangesIsRecorded() throws {
+        try assertSame("""
+        import sys
+        seen = []
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "work" and event == "line":
+                seen.append(frame.f_lineno)
+            return tracer
+        def work(log):
+            mine = log
+            a = 1
+            b = 2
+            c = 3
+            return len(mine)
+        sys.settrace(tracer)
+        print(work(seen))
+        sys.settrace(None)
+        """)
+        let r = try Harness.pode(["history", "--trace", "t", "mine", "--func", "work", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let texts = Harness.jsonLines(r.stdout, type: "change").compactMap { change in
+            (change["values"] as? [[String: Any]])?.first { $0["name"] as? String == "mine" }?["value"] as? String
+        }
+        XCTAssertEqual(texts, ["[8]", "[8, 9]", "[8, 9, 10]", "[8, 9, 10, 11]", "[8, 9, 10, 11, 12]"], r.stdout)
+    }
+
     func testMonstrousValues() throws {
         try assertSame("""
         big = "x" * 10_000_000 + "needle-at-the-end"
