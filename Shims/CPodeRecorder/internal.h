@@ -99,6 +99,9 @@ typedef struct PodeFpFacts {
     /// fingerprint: another object at the same address later has the same fingerprint. Fine
     /// for telling whether one binding changed; not for reusing a rendering.
     int opaque;
+    /// Whether something other than a scalar or an exact tuple of them was reached inside `o`
+    /// (else nothing the rendering shows inside can change: only `o` itself can).
+    int changeable;
     /// The dict's version tag when `o` is a dict holding only scalars, else 0: while the tag
     /// stays the same (CPython gives a dict a new one, from a global count, at every change),
     /// so does the fingerprint.

@@ -179,6 +179,12 @@ typedef struct CodeInfo {
     // checked_caller).
     uint8_t *clean_calls;
     int code_units;
+    // Per line from stores_first (see find_store_lines): when a line's only changes are stores
+    // into dicts that locals hold and pure method calls on locals, which slots it stores into
+    // (`targets`), which must hold exact dicts (targets and dict-method receivers) and which
+    // exact strs; all 0 for any other line.
+    struct StoreLine { uint64_t targets, dicts, strs; } *store_lines;
+    int stores_first, stores_count;
 } CodeInfo;
 
 static void free_code_info(void *p) {
@@ -190,6 +196,7 @@ static void free_code_info(void *p) {
     free(ci->line_mutates);
     free(ci->line_guards);
     free(ci->clean_calls);
+    free(ci->store_lines);
     free(ci);
 }
 
@@ -362,6 +369,89 @@ static void find_clean_calls(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     free(dirty);
 }
 
+// Methods of dict and str that change nothing and run no code of their own (the methods of an
+// exact dict or str cannot be replaced; what their arguments' special methods run in Python
+// shows as a call). Not str.join or str.format: they draw from an iterator or format objects.
+static const char *const pure_dict_methods[] = {"get", "keys", "values", "items", "copy", NULL};
+static const char *const pure_str_methods[] = {
+    "isspace", "isalpha", "isalnum", "isdigit", "isdecimal", "isnumeric", "islower", "isupper", "istitle",
+    "isidentifier", "isprintable", "isascii", "startswith", "endswith", "find", "rfind", "index", "rindex",
+    "count", "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "replace",
+    "partition", "rpartition", "casefold", "capitalize", "title", "swapcase", "zfill", "removeprefix",
+    "removesuffix", NULL};
+
+static int name_in(PyObject *name, const char *const *list) {
+    if (!name || !PyUnicode_Check(name)) return 0;
+    for (int i = 0; list[i]; i++)
+        if (PyUnicode_CompareWithASCIIString(name, list[i]) == 0) return 1;
+    return 0;
+}
+
+// The slot an instruction at `k` loads when it is LOAD_FAST or LOAD_DEREF of a slot below 63, else -1.
+static inline int loaded_slot(const Instr *in, int k) {
+    return k >= 0 && (in[k].op == LOAD_FAST || in[k].op == LOAD_DEREF) && in[k].arg < 63 ? (int)in[k].arg : -1;
+}
+
+// Finds the lines whose only instructions that may change something (see may_mutate) are
+// `slot[key] = value` stores (key and value made by loads and operators) and calls
+// `slot.method(args)` of the methods above: when the slots hold exact dicts (and strs) and no
+// Python code ran, only those dicts changed (see CodeInfo.store_lines). Lines that bind one of
+// those slots do not count (the store may have gone into the object it held before).
+static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni) {
+    int first = code->co_firstlineno, last = first;
+    for (int k = 0; k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line > last) last = line;
+    }
+    if (last - first > 100000) return;
+    int span = last - first + 1;
+    struct StoreLine *lines = calloc((size_t)span, sizeof *lines);
+    uint8_t *bad = calloc((size_t)span, 1);
+    uint64_t *bound = calloc((size_t)span, sizeof *bound);
+    if (!lines || !bad || !bound) { free(lines); free(bad); free(bound); return; }
+    PyObject *names = code->co_names;
+    for (int k = 0; k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line < first) continue;
+        int op = in[k].op, j = line - first;
+        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
+        if (op == STORE_SUBSCR) {
+            int need = 1, p = k - 1;  // the key, then the container
+            while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
+            int slot = need == 0 ? loaded_slot(in, p) : -1;
+            if (slot >= 0 && PyCode_Addr2Line(code, in[p].offset) == line) {
+                lines[j].targets |= slot_bit(slot);
+                lines[j].dicts |= slot_bit(slot);
+                continue;
+            }
+        } else if (op == PRECALL && k + 1 < ni && in[k + 1].op == CALL) {
+            int need = (int)in[k].arg, p = k - 1;  // the arguments, then LOAD_METHOD, then the receiver
+            while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
+            int slot = need == 0 && p >= 1 && in[p].op == LOAD_METHOD ? loaded_slot(in, p - 1) : -1;
+            PyObject *name = slot >= 0 && PyTuple_Check(names) && in[p].arg < (uint32_t)PyTuple_GET_SIZE(names) ? PyTuple_GET_ITEM(names, in[p].arg) : NULL;
+            int dict = name_in(name, pure_dict_methods), str = !dict && name_in(name, pure_str_methods);
+            if ((dict || str) && PyCode_Addr2Line(code, in[p - 1].offset) == line && PyCode_Addr2Line(code, in[k + 1].offset) == line) {
+                if (dict) lines[j].dicts |= slot_bit(slot); else lines[j].strs |= slot_bit(slot);
+                k++;  // its CALL
+                continue;
+            }
+        }
+        if (may_mutate(op, in[k].arg)) bad[j] = 1;
+    }
+    int any = 0;
+    for (int j = 0; j < span; j++) {
+        if (bad[j] || (bound[j] & (lines[j].dicts | lines[j].strs)) || (lines[j].dicts & lines[j].strs) || !lines[j].targets)
+            lines[j] = (struct StoreLine){0, 0, 0};
+        else any = 1;
+    }
+    free(bad);
+    free(bound);
+    if (!any) { free(lines); return; }
+    ci->store_lines = lines;
+    ci->stores_first = first;
+    ci->stores_count = span;
+}
+
 // Which local slots each line of `code` loads, stores or deletes, whether it may change an
 // object in place (from the unspecialised bytecode), and under which conditions it does not
 // (guards: see guards_hold). A container local that its line does not name, while no other
@@ -395,6 +485,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     }
     Py_DECREF(bytes);
     find_clean_calls(ci, code, in, ni, (int)(n / 2));
+    find_store_lines(ci, code, in, ni);
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
@@ -1194,6 +1285,29 @@ static void bind_call(ThreadRec *t, Activation *a, const CodeInfo *ci, PyObject 
     }
 }
 
+// The dicts a line stored into, when it is one of CodeInfo.store_lines, no Python code ran since
+// the frame's last check and its slots hold what the line needs (exact dicts, exact strs): then
+// nothing else changed. Returns how many (at most `room`), or -1 when the rule does not apply.
+static int stored_dicts(const CodeInfo *ci, const Activation *a, PyObject *const *locals, PyObject **out, int room) {
+    int k = a->last_line - ci->stores_first;
+    if (k < 0 || k >= ci->stores_count) return -1;
+    const struct StoreLine *sl = &ci->store_lines[k];
+    if (!sl->targets) return -1;
+    int n = 0;
+    uint64_t all = sl->dicts | sl->strs;
+    for (int i = 0; all; i++, all >>= 1) {
+        if (!(all & 1)) continue;
+        PyObject *v = i < ci->nslots ? locals[i] : NULL;
+        if (v && (ci->slot_flags[i] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        if (!v || Py_TYPE(v) != ((sl->dicts >> i) & 1 ? &PyDict_Type : &PyUnicode_Type)) return -1;
+        if ((sl->targets >> i) & 1) {
+            if (n == room) return -1;
+            out[n++] = v;
+        }
+    }
+    return n;
+}
+
 // Records the locals of `a` that changed since its previous event. With `call`, records the
 // bindings of a new call (see bind_call; `from`: its checked caller, or NULL).
 static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, int *count, int call, const Activation *from) {
@@ -1219,6 +1333,12 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     // A line that changed nothing and kept no reference it loaded cannot have shared an
     // unshared object either: even the ones it named need no look.
     int kept_nothing = unchanged && !ci->no_line_keeps && !(ci->line_mutates[a->last_line - ci->first_line] & 2);
+    // After stores into dicts only (see stored_dicts), a binding whose object is none of them and
+    // showed nothing changeable inside is unchanged but for its sharing (a store may have put it
+    // in a dict).
+    PyObject *stored[8];
+    int nstored = !call && !unchanged && ci->store_lines && a->epoch == call_epoch && a->switches == gil_switches()
+                      ? stored_dicts(ci, a, locals, stored, 8) : -1;
     a->epoch = call_epoch;
     a->switches = gil_switches();
     if (call) {
@@ -1243,6 +1363,14 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             if (unchanged && !s->seen.facts.nested && s->seen.fp) {
                 if (!immutable_scalar(v)) s->seen.facts.shared = pode_referenced_elsewhere(v);
                 continue;
+            }
+            if (nstored >= 0 && s->seen.fp && !s->seen.facts.changeable) {
+                int target = 0;
+                for (int j = 0; j < nstored; j++) target |= stored[j] == v;
+                if (!target) {
+                    if (!immutable_scalar(v) && pode_referenced_elsewhere(v)) s->seen.facts.shared = 1;
+                    continue;
+                }
             }
         }
         check_binding(t, count, ci->slot_names[i], v, &s->seen, 0);

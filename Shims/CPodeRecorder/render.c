@@ -660,7 +660,8 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
 // that part: once it is spent, nothing further can show in the (limit-bounded) rendering.
 // `nested`: a container or object was reached inside the one fingerprinted; `opaque`: one
 // whose rendering shows more than the fingerprint covers (see PodeFpFacts.opaque).
-typedef struct Fp { long budget; int shared, nested, opaque; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
+// `changeable`: something other than a scalar or an exact tuple was reached inside.
+typedef struct Fp { long budget; int shared, nested, opaque, changeable; PyObject *stack[MAX_DEPTH]; int depth; } Fp;
 
 static uint64_t fp(Fp *f, PyObject *o);
 
@@ -742,6 +743,7 @@ static uint64_t fp(Fp *f, PyObject *o) {
     }
 
     if (f->depth) f->nested = 1;
+    if (f->depth && t != &PyTuple_Type) f->changeable = 1;
     for (int i = 0; i < f->depth; i++)
         if (f->stack[i] == o) return 7;
     if (f->depth >= MAX_DEPTH) return 8;
@@ -789,11 +791,12 @@ static uint64_t fp(Fp *f, PyObject *o) {
 }
 
 uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts) {
-    Fp f = {.budget = (long)limit + 8, .shared = 0, .nested = 0, .opaque = 0, .depth = 0};
+    Fp f = {.budget = (long)limit + 8, .depth = 0};
     uint64_t h = fp(&f, o);
     facts->shared = f.shared;
     facts->nested = f.nested;
     facts->opaque = f.opaque;
+    facts->changeable = f.changeable;
     facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;

@@ -1,7 +1,8 @@
 """Changes in place that the recorder's shortcuts must still see: `in` tests that draw from an
 iterator, references made on lines that change nothing (or left on the stack for the next),
-dicts of scalars changed through another name, objects reached through attributes, and calls
-whose new frame must not take the caller's last look at an object for its state now."""
+dicts of scalars changed through another name, objects reached through attributes, calls
+whose new frame must not take the caller's last look at an object for its state now, and stores
+into dicts next to objects they reach."""
 
 
 class Holder:
@@ -158,6 +159,29 @@ def calls(n):
     return size, box.items, data, search(0), marks
 
 
+def stores(n):
+    counts = {}
+    pairs = [("a", 1), ("b", 2)]
+    for kind, value in pairs:  # the loop's iterator makes pairs shared
+        counts[kind] = counts.get(kind, 0) + value  # a store into a dict only: pairs is unchanged
+    alias = counts  # a second name for the dict the next lines store into
+    for kind, value in pairs:
+        counts[kind] = value * n
+    box = [counts]  # a list holding the dict
+    for kind, value in pairs:
+        counts[kind] = -value
+    buf = bytearray(b"abc")
+    view = memoryview(buf)  # a store into the view changes buf
+    for i in range(2):
+        view[i] = 65 + n
+    items = [("x", n)]  # nothing else refers to items
+    table = {}
+    table["k"] = items  # items is now shared with table
+    table["k"].append(("y", n))  # changes items through table only
+    view.release()
+    return counts, alias, box, bytes(buf), items
+
+
 def main():
     total = []
     for n in range(3):
@@ -172,6 +196,7 @@ def main():
         total.append(subscripts(n))
         total.append(kept_references(n))
         total.append(calls(n))
+        total.append(stores(n))
     print(total)
 
 
