@@ -392,11 +392,21 @@ static inline int loaded_slot(const Instr *in, int k) {
     return k >= 0 && (in[k].op == LOAD_FAST || in[k].op == LOAD_DEREF) && in[k].arg < 63 ? (int)in[k].arg : -1;
 }
 
+// Whether instruction `k` jumps forward to a later instruction of its own line (`a if c else b`,
+// `x and y` as a value): then the load just before an instruction need not be what it got.
+static int jumps_within_line(PyCodeObject *code, const Instr *in, int k, int line) {
+    int op = in[k].op;
+    return (op == POP_JUMP_FORWARD_IF_FALSE || op == POP_JUMP_FORWARD_IF_TRUE || op == POP_JUMP_FORWARD_IF_NONE ||
+            op == POP_JUMP_FORWARD_IF_NOT_NONE || op == JUMP_FORWARD || op == JUMP_IF_FALSE_OR_POP || op == JUMP_IF_TRUE_OR_POP) &&
+           PyCode_Addr2Line(code, in[k].offset + 2 + 2 * (int)in[k].arg) == line;
+}
+
 // Finds the lines whose only instructions that may change something (see may_mutate) are
 // `slot[key] = value` stores (key and value made by loads and operators) and calls
 // `slot.method(args)` of the methods above: when the slots hold exact dicts (and strs) and no
 // Python code ran, only those dicts changed (see CodeInfo.store_lines). Lines that bind one of
-// those slots do not count (the store may have gone into the object it held before).
+// those slots do not count (the store may have gone into the object it held before), nor lines
+// that jump to later in themselves.
 static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni) {
     int first = code->co_firstlineno, last = first;
     for (int k = 0; k < ni; k++) {
@@ -415,6 +425,7 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
         if (line < first) continue;
         int op = in[k].op, j = line - first;
         if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
+        if (jumps_within_line(code, in, k, line)) bad[j] = 1;
         if (op == STORE_SUBSCR) {
             int need = 1, p = k - 1;  // the key, then the container
             while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
@@ -508,11 +519,24 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, unpack};
         SEE_LINE(line);
     }
+    // Lines that jump to later in themselves: a membership test there may test another operand
+    // than the load just before it (`x in (a if c else b)`), so it gets no guard.
+    int jf = code->co_firstlineno, jl = jf;
+    for (int k = 0; k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line > jl) jl = line;
+    }
+    uint8_t *inner_jumps = jl - jf <= 100000 ? calloc((size_t)(jl - jf + 1), 1) : NULL;
+    for (int k = 0; inner_jumps && k < ni; k++) {
+        int line = PyCode_Addr2Line(code, in[k].offset);
+        if (line >= jf && jumps_within_line(code, in, k, line)) inner_jumps[line - jf] = 1;
+    }
+#define JUMPS_WITHIN(l) (!inner_jumps || (l) < jf || inner_jumps[(l) - jf])
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
         if (op == CONTAINS_OP && k > 0 && (in[k - 1].op == LOAD_FAST || in[k - 1].op == LOAD_DEREF) && in[k - 1].arg < 63) {
             int line = PyCode_Addr2Line(code, in[k].offset);
-            if (line < 0) continue;
+            if (line < 0 || JUMPS_WITHIN(line)) continue;
             in[k].exempt = 1;
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 1].arg), 0};
             SEE_LINE(line);
@@ -520,7 +544,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                    (in[k - 2].op == LOAD_FAST || in[k - 2].op == LOAD_DEREF || in[k - 2].op == LOAD_CONST) &&
                    (in[k - 3].op == LOAD_FAST || in[k - 3].op == LOAD_DEREF) && in[k - 3].arg < 63) {
             int line = PyCode_Addr2Line(code, in[k].offset);
-            if (line < 0 || line != PyCode_Addr2Line(code, in[k - 1].offset)) continue;
+            if (line < 0 || line != PyCode_Addr2Line(code, in[k - 1].offset) || JUMPS_WITHIN(line)) continue;
             in[k].exempt = in[k - 1].exempt = 1;
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 3].arg), 3};
             SEE_LINE(line);
@@ -582,6 +606,8 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         }
     }
 #undef SEE_LINE
+#undef JUMPS_WITHIN
+    free(inner_jumps);
     free(in);
     if (hi >= lo && hi - lo <= 100000 && (ci->line_refs = calloc((size_t)(hi - lo + 1), sizeof *ci->line_refs))) {
         ci->first_line = lo;

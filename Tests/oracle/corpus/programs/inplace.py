@@ -179,7 +179,13 @@ def stores(n):
     table["k"] = items  # items is now shared with table
     table["k"].append(("y", n))  # changes items through table only
     view.release()
-    return counts, alias, box, bytes(buf), items
+    pending = [3, 2, 1]
+    drawn = iter(pending.pop, None)
+    plain = {7}
+    hit = 1 in (drawn if n else plain)  # which container `in` tests is decided on the line
+    first, second = {"f": 0}, {"s": 0}  # nothing else refers to either
+    (first if n else second)["k"] = n  # which one the store goes into is decided on the line
+    return counts, alias, box, bytes(buf), items, first, second, hit, pending
 
 
 def main():
