@@ -266,7 +266,8 @@ static int pure_builtin_index(PyCodeObject *code, uint32_t name_index) {
     return -1;
 }
 
-typedef struct Instr { int op; uint32_t arg; int offset; uint8_t exempt; } Instr;
+// One instruction of a code object's bytecode, with its line (-1: none), worked out once.
+typedef struct Instr { int op; uint32_t arg; int offset, line; uint8_t exempt; } Instr;
 
 // How an instruction moves the value stack, for the instructions the line analyses below accept
 // (loads, operators, subscripts, comparisons, membership, tuples, the frame's prologue, jumps);
@@ -341,12 +342,7 @@ static int reference_free_effect(int op, uint32_t arg, int *exits) {
 // since the line's event, only a forward path through them can have run). A store is excluded
 // too: the object a rebound local held may be freed and another made at its address, which a
 // caller's last check would take for the one it saw. See CodeInfo.clean_calls.
-static void find_clean_calls(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int units) {
-    int first = code->co_firstlineno, last = first;
-    for (int k = 0; k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
-        if (line > last) last = line;
-    }
+static void find_clean_calls(CodeInfo *ci, const Instr *in, int ni, int units, int first, int last) {
     if (last - first > 100000) return;
     uint8_t *dirty = calloc((size_t)(last - first + 1), 1);
     ci->clean_calls = dirty ? calloc((size_t)units / 8 + 1, 1) : NULL;
@@ -354,10 +350,10 @@ static void find_clean_calls(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     ci->code_units = units;
     int precall_clean = 0;
     for (int k = 0; k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
+        int line = in[k].line;
         int known = line >= first && line <= last;
         int clean = known && !dirty[line - first];
-        if (in[k].op == CALL && precall_clean && k > 0 && PyCode_Addr2Line(code, in[k - 1].offset) == line) {
+        if (in[k].op == CALL && precall_clean && k > 0 && in[k - 1].line == line) {
             int u = in[k].offset / 2;
             ci->clean_calls[u / 8] |= (uint8_t)(1u << (u % 8));
         }
@@ -407,12 +403,7 @@ static int jumps_within_line(PyCodeObject *code, const Instr *in, int k, int lin
 // Python code ran, only those dicts changed (see CodeInfo.store_lines). Lines that bind one of
 // those slots do not count (the store may have gone into the object it held before), nor lines
 // that jump to later in themselves.
-static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni) {
-    int first = code->co_firstlineno, last = first;
-    for (int k = 0; k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
-        if (line > last) last = line;
-    }
+static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int first, int last) {
     if (last - first > 100000) return;
     int span = last - first + 1;
     struct StoreLine *lines = calloc((size_t)span, sizeof *lines);
@@ -421,7 +412,7 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     if (!lines || !bad || !bound) { free(lines); free(bad); free(bound); return; }
     PyObject *names = code->co_names;
     for (int k = 0; k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
+        int line = in[k].line;
         if (line < first) continue;
         int op = in[k].op, j = line - first;
         if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
@@ -430,7 +421,7 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
             int need = 1, p = k - 1;  // the key, then the container
             while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
             int slot = need == 0 ? loaded_slot(in, p) : -1;
-            if (slot >= 0 && PyCode_Addr2Line(code, in[p].offset) == line) {
+            if (slot >= 0 && in[p].line == line) {
                 lines[j].targets |= slot_bit(slot);
                 lines[j].dicts |= slot_bit(slot);
                 continue;
@@ -441,7 +432,7 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
             int slot = need == 0 && p >= 1 && in[p].op == LOAD_METHOD ? loaded_slot(in, p - 1) : -1;
             PyObject *name = slot >= 0 && PyTuple_Check(names) && in[p].arg < (uint32_t)PyTuple_GET_SIZE(names) ? PyTuple_GET_ITEM(names, in[p].arg) : NULL;
             int dict = name_in(name, pure_dict_methods), str = !dict && name_in(name, pure_str_methods);
-            if ((dict || str) && PyCode_Addr2Line(code, in[p - 1].offset) == line && PyCode_Addr2Line(code, in[k + 1].offset) == line) {
+            if ((dict || str) && in[p - 1].line == line && in[k + 1].line == line) {
                 if (dict) lines[j].dicts |= slot_bit(slot); else lines[j].strs |= slot_bit(slot);
                 k++;  // its CALL
                 continue;
@@ -492,11 +483,16 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         ext = op == EXTENDED_ARG ? arg << 8 : 0;
         if (op == EXTENDED_ARG || op == CACHE) continue;
         if (op == STORE_GLOBAL || op == DELETE_GLOBAL) stores_globals = 1;
-        in[ni++] = (Instr){op, arg, (int)i, 0};
+        in[ni++] = (Instr){op, arg, (int)i, PyCode_Addr2Line(code, (int)i), 0};
     }
     Py_DECREF(bytes);
-    find_clean_calls(ci, code, in, ni, (int)(n / 2));
-    find_store_lines(ci, code, in, ni);
+    // The lines from the first line of the code to the last an instruction has (the per-line
+    // tables of the analyses below are that long).
+    int first_line = code->co_firstlineno, last_line = first_line;
+    for (int k = 0; k < ni; k++)
+        if (in[k].line > last_line) last_line = in[k].line;
+    find_clean_calls(ci, in, ni, (int)(n / 2), first_line, last_line);
+    find_store_lines(ci, code, in, ni, first_line, last_line);
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
@@ -514,28 +510,21 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         int targets = unpack ? unpack : 1, ok = 1;
         for (int t = 0; t < targets && ok; t++, j++) ok = j < ni && (in[j].op == STORE_FAST || in[j].op == STORE_DEREF);
         if (!ok || j >= ni) continue;
-        int line = PyCode_Addr2Line(code, in[k].offset);
-        if (line < 0 || PyCode_Addr2Line(code, in[j - 1].offset) != line || PyCode_Addr2Line(code, in[j].offset) == line) continue;
+        int line = in[k].line;
+        if (line < 0 || in[j - 1].line != line || in[j].line == line) continue;
         steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, unpack};
         SEE_LINE(line);
     }
     // Lines that jump to later in themselves: a membership test there may test another operand
     // than the load just before it (`x in (a if c else b)`), so it gets no guard.
-    int jf = code->co_firstlineno, jl = jf;
-    for (int k = 0; k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
-        if (line > jl) jl = line;
-    }
-    uint8_t *inner_jumps = jl - jf <= 100000 ? calloc((size_t)(jl - jf + 1), 1) : NULL;
-    for (int k = 0; inner_jumps && k < ni; k++) {
-        int line = PyCode_Addr2Line(code, in[k].offset);
-        if (line >= jf && jumps_within_line(code, in, k, line)) inner_jumps[line - jf] = 1;
-    }
-#define JUMPS_WITHIN(l) (!inner_jumps || (l) < jf || inner_jumps[(l) - jf])
+    uint8_t *inner_jumps = last_line - first_line <= 100000 ? calloc((size_t)(last_line - first_line + 1), 1) : NULL;
+    for (int k = 0; inner_jumps && k < ni; k++)
+        if (in[k].line >= first_line && jumps_within_line(code, in, k, in[k].line)) inner_jumps[in[k].line - first_line] = 1;
+#define JUMPS_WITHIN(l) (!inner_jumps || (l) < first_line || inner_jumps[(l) - first_line])
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
         if (op == CONTAINS_OP && k > 0 && (in[k - 1].op == LOAD_FAST || in[k - 1].op == LOAD_DEREF) && in[k - 1].arg < 63) {
-            int line = PyCode_Addr2Line(code, in[k].offset);
+            int line = in[k].line;
             if (line < 0 || JUMPS_WITHIN(line)) continue;
             in[k].exempt = 1;
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 1].arg), 0};
@@ -543,8 +532,8 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         } else if (op == CONTAINS_OP && k >= 3 && in[k - 1].op == BINARY_SUBSCR &&
                    (in[k - 2].op == LOAD_FAST || in[k - 2].op == LOAD_DEREF || in[k - 2].op == LOAD_CONST) &&
                    (in[k - 3].op == LOAD_FAST || in[k - 3].op == LOAD_DEREF) && in[k - 3].arg < 63) {
-            int line = PyCode_Addr2Line(code, in[k].offset);
-            if (line < 0 || line != PyCode_Addr2Line(code, in[k - 1].offset) || JUMPS_WITHIN(line)) continue;
+            int line = in[k].line;
+            if (line < 0 || line != in[k - 1].line || JUMPS_WITHIN(line)) continue;
             in[k].exempt = in[k - 1].exempt = 1;
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 3].arg), 3};
             SEE_LINE(line);
@@ -552,15 +541,15 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             int load = in[k - 2].op, store = in[k + 1].op, need = 1;
             if (!((load == LOAD_FAST && store == STORE_FAST) || (load == LOAD_DEREF && store == STORE_DEREF))) continue;
             if (in[k - 2].arg != in[k + 1].arg || in[k - 2].arg >= 63 || !simple_producer(in, k - 1, &need) || need != 0) continue;
-            int line = PyCode_Addr2Line(code, in[k].offset);
-            if (line < 0 || line != PyCode_Addr2Line(code, in[k + 1].offset)) continue;
+            int line = in[k].line;
+            if (line < 0 || line != in[k + 1].line) continue;
             in[k].exempt = in[k + 1].exempt = 1;  // the store is not another store of the slot
             guards[nguards++] = (Ref){line, slot_bit((int)in[k - 2].arg), 1};
             SEE_LINE(line);
         } else if (op == PRECALL && !stores_globals && k + 1 < ni && in[k + 1].op == CALL) {
             int b = pure_call_at(code, in, k);
-            int line = PyCode_Addr2Line(code, in[k].offset);
-            if (b < 0 || line < 0 || line != PyCode_Addr2Line(code, in[k + 1].offset)) continue;
+            int line = in[k].line;
+            if (b < 0 || line < 0 || line != in[k + 1].line) continue;
             in[k].exempt = in[k + 1].exempt = 1;
             guards[nguards++] = (Ref){line, 1ull << b, 2};
             SEE_LINE(line);
@@ -570,7 +559,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     // reference-free and the stack is back at its depth at every exit and at the run's end.
     int run_line = INT_MIN, run_depth = 0, run_ok = 1;
     for (int k = 0; k <= ni; k++) {
-        int line = k < ni ? PyCode_Addr2Line(code, in[k].offset) : INT_MIN;
+        int line = k < ni ? in[k].line : INT_MIN;
         if (line != run_line) {
             if (run_line != INT_MIN && (!run_ok || run_depth != 0)) keeping[nkeeping++] = run_line;
             run_line = line;
@@ -587,16 +576,16 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         int op = in[k].op;
         uint32_t arg = in[k].arg;
         if ((op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) && !in[k].exempt)
-            stores[nstores++] = (Ref){PyCode_Addr2Line(code, in[k].offset), slot_bit((int)arg), 0};
+            stores[nstores++] = (Ref){in[k].line, slot_bit((int)arg), 0};
         if (!in[k].exempt && may_mutate(op, arg)) {
-            int line = PyCode_Addr2Line(code, in[k].offset);
+            int line = in[k].line;
             mutating[nmutating++] = line;
             SEE_LINE(line);
         }
         switch (op) {
         case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case MAKE_CELL: case LOAD_CLOSURE:
         case LOAD_DEREF: case STORE_DEREF: case DELETE_DEREF: case LOAD_CLASSDEREF: {
-            int line = PyCode_Addr2Line(code, in[k].offset);
+            int line = in[k].line;
             refs[count++] = (Ref){line, slot_bit((int)arg), 0};
             SEE_LINE(line);
             break;
