@@ -403,7 +403,8 @@ static int jumps_within_line(PyCodeObject *code, const Instr *in, int k, int lin
 // Python code ran, only those dicts changed (see CodeInfo.store_lines). Lines that bind one of
 // those slots do not count (the store may have gone into the object it held before), nor lines
 // that jump to later in themselves.
-static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int first, int last) {
+static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int first, int last,
+                             const uint8_t *inner_jumps) {
     if (last - first > 100000) return;
     int span = last - first + 1;
     struct StoreLine *lines = calloc((size_t)span, sizeof *lines);
@@ -416,7 +417,7 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
         if (line < first) continue;
         int op = in[k].op, j = line - first;
         if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
-        if (jumps_within_line(code, in, k, line)) bad[j] = 1;
+        if (inner_jumps[j]) bad[j] = 1;
         if (op == STORE_SUBSCR) {
             int need = 1, p = k - 1;  // the key, then the container
             while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
@@ -491,8 +492,14 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     int first_line = code->co_firstlineno, last_line = first_line;
     for (int k = 0; k < ni; k++)
         if (in[k].line > last_line) last_line = in[k].line;
+    // Lines that jump to later in themselves: a membership test or a store there may take
+    // another operand than the load just before it (`x in (a if c else b)`).
+    uint8_t *inner_jumps = last_line - first_line <= 100000 ? calloc((size_t)(last_line - first_line + 1), 1) : NULL;
+    for (int k = 0; inner_jumps && k < ni; k++)
+        if (in[k].line >= first_line && jumps_within_line(code, in, k, in[k].line)) inner_jumps[in[k].line - first_line] = 1;
+#define JUMPS_WITHIN(l) (!inner_jumps || (l) < first_line || inner_jumps[(l) - first_line])
     find_clean_calls(ci, in, ni, (int)(n / 2), first_line, last_line);
-    find_store_lines(ci, code, in, ni, first_line, last_line);
+    if (inner_jumps) find_store_lines(ci, code, in, ni, first_line, last_line, inner_jumps);
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
@@ -515,12 +522,6 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, unpack};
         SEE_LINE(line);
     }
-    // Lines that jump to later in themselves: a membership test there may test another operand
-    // than the load just before it (`x in (a if c else b)`), so it gets no guard.
-    uint8_t *inner_jumps = last_line - first_line <= 100000 ? calloc((size_t)(last_line - first_line + 1), 1) : NULL;
-    for (int k = 0; inner_jumps && k < ni; k++)
-        if (in[k].line >= first_line && jumps_within_line(code, in, k, in[k].line)) inner_jumps[in[k].line - first_line] = 1;
-#define JUMPS_WITHIN(l) (!inner_jumps || (l) < first_line || inner_jumps[(l) - first_line])
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
         if (op == CONTAINS_OP && k > 0 && (in[k - 1].op == LOAD_FAST || in[k - 1].op == LOAD_DEREF) && in[k - 1].arg < 63) {
