@@ -179,6 +179,13 @@ typedef struct CodeInfo {
     // checked_caller).
     uint8_t *clean_calls;
     int code_units;
+    // Bit u is set for each CALL after which its line changes nothing in place (see may_mutate)
+    // until its next event, and line_binds has per line (from first_line) the slots it binds or
+    // deletes: a Python function called there left objects as its return check saw them, and
+    // the caller's slots the line does not bind held theirs throughout (see returned_callee).
+    uint8_t *clean_returns;
+    uint64_t *line_binds;
+    int binds_first, binds_count;
     // Per line from stores_first (see find_store_lines): when a line's only changes are stores
     // into dicts that locals hold and pure method calls on locals, which slots it stores into
     // (`targets`), which must hold exact dicts (targets and dict-method receivers) and which
@@ -196,6 +203,8 @@ static void free_code_info(void *p) {
     free(ci->line_mutates);
     free(ci->line_guards);
     free(ci->clean_calls);
+    free(ci->clean_returns);
+    free(ci->line_binds);
     free(ci->store_lines);
     free(ci);
 }
@@ -365,6 +374,87 @@ static void find_clean_calls(CodeInfo *ci, const Instr *in, int ni, int units, i
     free(dirty);
 }
 
+// The index of the first instruction at or after byte offset `offset` (ni when none).
+static int instr_at(const Instr *in, int ni, int offset) {
+    int lo = 0, hi = ni;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (in[mid].offset < offset) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+// Marks the instructions that the code's normal flow reaches from its start, through fall-through
+// and jumps but not through the exception table: the others run only while an exception is
+// handled, which starts with an exception event (so never between a return and the caller's
+// next event). Returns 0 when it cannot tell (out of memory).
+static int mark_normal_flow(const Instr *in, int ni, uint8_t *reach) {
+    int *work = malloc(sizeof *work * (size_t)(ni + 1)), nw = 0;
+    if (!work) return 0;
+    if (ni) { reach[0] = 1; work[nw++] = 0; }
+    while (nw) {
+        int k = work[--nw], op = in[k].op, next = in[k].offset + 2, target = -1, falls = 1;
+        switch (op) {
+        case JUMP_FORWARD: target = next + 2 * (int)in[k].arg; falls = 0; break;
+        case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT: target = next - 2 * (int)in[k].arg; falls = 0; break;
+        case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
+        case POP_JUMP_FORWARD_IF_NOT_NONE: case JUMP_IF_FALSE_OR_POP: case JUMP_IF_TRUE_OR_POP: case FOR_ITER: case SEND:
+            target = next + 2 * (int)in[k].arg;
+            break;
+        case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE: case POP_JUMP_BACKWARD_IF_NONE:
+        case POP_JUMP_BACKWARD_IF_NOT_NONE:
+            target = next - 2 * (int)in[k].arg;
+            break;
+        case RETURN_VALUE: case RAISE_VARARGS: case RERAISE:
+            falls = 0;
+            break;
+        }
+        int succ[2] = {falls && k + 1 < ni ? k + 1 : -1, target >= 0 ? instr_at(in, ni, target) : -1};
+        for (int i = 0; i < 2; i++)
+            if (succ[i] >= 0 && succ[i] < ni && !reach[succ[i]]) { reach[succ[i]] = 1; work[nw++] = succ[i]; }
+    }
+    free(work);
+    return 1;
+}
+
+// Marks the CALL instructions after which no instruction of their line (at a higher offset: the
+// path from the call to the next event runs only those, forward) may change something in place,
+// and notes the slots each line binds. Instructions without a line run as part of any line: one
+// in the normal flow (see mark_normal_flow) that may change or bind something leaves no CALL
+// marked. See CodeInfo.clean_returns.
+static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units, int first, int last) {
+    if (last - first > 100000) return;
+    uint8_t *reach = calloc((size_t)ni + 1, 1);
+    if (!reach || !mark_normal_flow(in, ni, reach)) { free(reach); return; }
+    for (int k = 0; k < ni; k++) {
+        int op = in[k].op;
+        if (reach[k] && (in[k].line < first || in[k].line > last) &&
+            (may_mutate(op, in[k].arg) || op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)) {
+            free(reach);
+            return;
+        }
+    }
+    free(reach);
+    uint8_t *dirty = calloc((size_t)(last - first + 1), 1);
+    ci->clean_returns = dirty ? calloc((size_t)units / 8 + 1, 1) : NULL;
+    ci->line_binds = ci->clean_returns ? calloc((size_t)(last - first + 1), sizeof *ci->line_binds) : NULL;
+    if (!ci->line_binds) { free(dirty); free(ci->clean_returns); ci->clean_returns = NULL; return; }
+    ci->code_units = units;
+    ci->binds_first = first;
+    ci->binds_count = last - first + 1;
+    for (int k = ni - 1; k >= 0; k--) {
+        int op = in[k].op, j = in[k].line - first;
+        if (j < 0 || j >= ci->binds_count) continue;
+        if (op == CALL && !dirty[j]) {
+            int u = in[k].offset / 2;
+            ci->clean_returns[u / 8] |= (uint8_t)(1u << (u % 8));
+        }
+        if (may_mutate(op, in[k].arg)) dirty[j] = 1;
+        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) ci->line_binds[j] |= slot_bit((int)in[k].arg);
+    }
+    free(dirty);
+}
+
 // Methods of dict and str that change nothing and run no code of their own (the methods of an
 // exact dict or str cannot be replaced; what their arguments' special methods run in Python
 // shows as a call). Not str.join or str.format: they draw from an iterator or format objects.
@@ -499,6 +589,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         if (in[k].line >= first_line && jumps_within_line(code, in, k, in[k].line)) inner_jumps[in[k].line - first_line] = 1;
 #define JUMPS_WITHIN(l) (!inner_jumps || (l) < first_line || inner_jumps[(l) - first_line])
     find_clean_calls(ci, in, ni, (int)(n / 2), first_line, last_line);
+    find_clean_returns(ci, in, ni, (int)(n / 2), first_line, last_line);
     if (inner_jumps) find_store_lines(ci, code, in, ni, first_line, last_line, inner_jumps);
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
@@ -782,6 +873,13 @@ typedef struct ThreadRec {
     PodeBuf body, values, text;
     CallSlot *call_slots;
     int call_slot_cap;
+    // The activation of the Python function that last returned straight into `returned_to`'s
+    // CALL (see note_return), freed but kept intact at the head of free_list, with call_epoch
+    // and the GIL's switch count just after its return check.
+    Activation *returned;
+    const Activation *returned_to;
+    uint64_t returned_epoch;
+    unsigned long returned_switches;
 } ThreadRec;
 
 static _Thread_local ThreadRec *tls;
@@ -950,8 +1048,15 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
     (*count)++;
 }
 
-// Compares one binding with what was last seen; records it when it changed.
-static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, int record_unchanged) {
+// Objects whose fingerprint is their identity (see fp): bound to the same one, nothing changed.
+static inline int identity_only(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    return t == &PyFunction_Type || t == &PyCFunction_Type || t == &PyCMethod_Type || t == &PyModule_Type || PyType_Check(o);
+}
+
+// Compares one binding with what was last seen; records it when it changed. `known`: the
+// object's fingerprint and facts as they are now, when already known (see returned_seen).
+static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, const Seen *known) {
     if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
     if (!v) {
         if (seen->fp) {
@@ -963,21 +1068,30 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     int flags;
     uint64_t f;
     if (v == seen->ptr && seen->fp) {
-        if (immutable_scalar(v) && !record_unchanged) return;
+        if (immutable_scalar(v) || identity_only(v)) return;
         // The same dict of scalars with the same version tag: nothing in it changed. Only
         // whether another reference to it exists may have.
-        if (seen->facts.flat_version && !record_unchanged && PyDict_CheckExact(v) &&
-            ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
+        if (seen->facts.flat_version && PyDict_CheckExact(v) && ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
             seen->facts.shared = pode_referenced_elsewhere(v);
             return;
         }
-        f = pode_fingerprint(v, render_opts.limit, &seen->facts);
-        if (f == seen->fp && !record_unchanged) return;
-        flags = f == seen->fp ? 0 : PODE_VALUE_MUTATED;
+        if (known) {
+            f = known->fp;
+            seen->facts = known->facts;
+        } else {
+            f = pode_fingerprint(v, render_opts.limit, &seen->facts);
+        }
+        if (f == seen->fp) return;
+        flags = PODE_VALUE_MUTATED;
     } else {
         PodeFpFacts facts;
-        f = pode_fingerprint(v, render_opts.limit, &facts);
-        if (seen->fp && f == seen->fp && immutable_scalar(v) && !record_unchanged) { seen->ptr = v; seen->facts = facts; return; }
+        if (known) {
+            f = known->fp;
+            facts = known->facts;
+        } else {
+            f = pode_fingerprint(v, render_opts.limit, &facts);
+        }
+        if (seen->fp && f == seen->fp && immutable_scalar(v)) { seen->ptr = v; seen->facts = facts; return; }
         flags = seen->fp ? PODE_VALUE_REBOUND : 0;
         seen->facts = facts;
     }
@@ -1164,7 +1278,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         for (int i = 0; i < a->ndslots; i++) {
             DictSlot *s = &a->dslots[i];
             if (!s->mutable_ || !s->seen.ptr) continue;
-            check_binding(t, count, s->name, s->seen.ptr, &s->seen, 0);
+            check_binding(t, count, s->name, s->seen.ptr, &s->seen, NULL);
         }
         return;
     }
@@ -1199,7 +1313,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
             s->seen.ptr = v;
             s->seen.fp = pode_fingerprint(v, render_opts.limit, &s->seen.facts);
         } else {
-            check_binding(t, count, s->name, v, &s->seen, 0);
+            check_binding(t, count, s->name, v, &s->seen, NULL);
         }
     }
     // Keys gone from the dict were deleted (`del x`, the end of `except ... as e`): record that,
@@ -1207,9 +1321,21 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
     for (int i = 0; i < a->ndslots; i++) {
         DictSlot *s = &a->dslots[i];
         if (s->scan == scan || !s->seen.ptr) continue;
-        if (!initial) check_binding(t, count, s->name, NULL, &s->seen, 0);
+        if (!initial) check_binding(t, count, s->name, NULL, &s->seen, NULL);
         s->seen = (Seen){0};
     }
+}
+
+// Whether `bits` (CodeInfo.clean_calls or clean_returns) marks the CALL a caller frame is at:
+// at the CALL itself or, as CPython 3.11 leaves it during the call, at the CALL's last cache
+// entry (a cache entry belongs to one instruction, so neither can be mistaken).
+static int call_marked(const CodeInfo *pc, const uint8_t *bits, int offset) {
+    if (offset < 0) return 0;
+    for (int back = 0; back <= INLINE_CACHE_ENTRIES_CALL; back += INLINE_CACHE_ENTRIES_CALL) {
+        int u = offset / 2 - back;
+        if (u >= 0 && u < pc->code_units && (bits[u / 8] & (1u << (u % 8)))) return 1;
+    }
+    return 0;
 }
 
 // Whether the new frame of a call event was called straight from `caller`'s CALL instruction at
@@ -1225,14 +1351,43 @@ static const Activation *checked_caller(const Activation *caller, PyFrameObject 
     if (!pc->optimized || !pc->clean_calls || pc->nslots > 128) return NULL;
     const _PyInterpreterFrame *f = frame->f_frame, *pf = caller->frame->f_frame;
     if (f->is_entry || f->previous != pf) return NULL;  // called from C code, which may have done anything
-    int offset = instruction_offset(pf);
-    if (offset < 0) return NULL;
-    // The caller is at its CALL or, as CPython 3.11 leaves it during the call, at the CALL's last
-    // cache entry (a cache entry belongs to one instruction, so neither can be mistaken).
-    for (int back = 0; back <= INLINE_CACHE_ENTRIES_CALL; back += INLINE_CACHE_ENTRIES_CALL) {
-        int u = offset / 2 - back;
-        if (u >= 0 && u < pc->code_units && (pc->clean_calls[u / 8] & (1u << (u % 8)))) return caller;
-    }
+    return call_marked(pc, pc->clean_calls, instruction_offset(pf)) ? caller : NULL;
+}
+
+// After the return check of `a`, a Python function returning normally: notes it when it returns
+// straight into its caller's CALL, after which the caller's line changes nothing in place (see
+// CodeInfo.clean_returns), and that check looked at every binding. Until other Python code runs
+// or another thread takes the GIL, every object its slots hold is as that check saw it.
+static void note_return(ThreadRec *t, Activation *a) {
+    t->returned = NULL;
+    if (!a->complete || !a->code->optimized || a->code->genlike || a->code->nslots > 128 || t->n < 2) return;
+    const Activation *caller = t->stack[t->n - 2];
+    const CodeInfo *pc = caller->code;
+    if (!pc->optimized || !pc->clean_returns || pc->nslots > 128) return;
+    const _PyInterpreterFrame *f = a->frame->f_frame, *pf = caller->frame->f_frame;
+    if (f->is_entry || f->previous != pf) return;  // returns into C code, which may do anything
+    if (!call_marked(pc, pc->clean_returns, instruction_offset(pf))) return;
+    t->returned = a;
+    t->returned_to = caller;
+    t->returned_epoch = call_epoch;
+    t->returned_switches = gil_switches();
+}
+
+// The function noted by note_return, when `a` is its caller, no Python code ran and no other
+// thread held the GIL since, and its activation is still intact; else NULL. Forgets it.
+static const Activation *returned_callee(ThreadRec *t, const Activation *a) {
+    Activation *r = t->returned;
+    t->returned = NULL;
+    return r && t->returned_to == a && t->returned_epoch == call_epoch && t->returned_switches == gil_switches() &&
+                   t->free_list == r
+               ? r : NULL;
+}
+
+// What the return check of `r` (see returned_callee) saw of `v`, when one of its slots held it.
+static const Seen *returned_seen(const Activation *r, PyObject *v) {
+    const CodeInfo *rc = r->code;
+    for (int j = 0; j < rc->nslots; j++)
+        if (r->slots[j].seen.ptr == v && r->slots[j].seen.fp && !(rc->slot_flags[j] & 1)) return &r->slots[j].seen;
     return NULL;
 }
 
@@ -1355,6 +1510,14 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     PyObject *stored[8];
     int nstored = !call && !unchanged && ci->store_lines && a->epoch == call_epoch && a->switches == gil_switches()
                       ? stored_dicts(ci, a, locals, stored, 8) : -1;
+    // Just after a Python function returned here (see returned_callee), an object one of its
+    // slots held, in a slot this line does not bind, is as its return check saw it.
+    const Activation *r = call ? NULL : returned_callee(t, a);
+    uint64_t rebound = 0;
+    if (r) {
+        int k = a->last_line - ci->binds_first;
+        rebound = k >= 0 && k < ci->binds_count ? ci->line_binds[k] : ~0ull;
+    }
     a->epoch = call_epoch;
     a->switches = gil_switches();
     if (call) {
@@ -1389,7 +1552,16 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
                 }
             }
         }
-        check_binding(t, count, ci->slot_names[i], v, &s->seen, 0);
+        const Seen *known = NULL;
+        Seen returned;
+        if (r && v && !(rebound & slot_bit(i)) && !immutable_scalar(v) && (known = returned_seen(r, v))) {
+            // Its check counted the callee's own reference; with nothing inside, the object's
+            // own count says whether it is shared now.
+            returned = *known;
+            if (!returned.facts.nested) returned.facts.shared = pode_referenced_elsewhere(v);
+            known = &returned;
+        }
+        check_binding(t, count, ci->slot_names[i], v, &s->seen, known);
     }
     a->complete = t->values.len <= MAX_EVENT_VALUE_BYTES;
 }
@@ -1551,6 +1723,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
             vline = line;
         }
         emit(t, yielded ? EV_YIELD : EV_RETURN, a, line, NULL, nvalues, vline);
+        if (arg && !yielded && !opts.no_values) note_return(t, a);
         t->n--;
         if (yielded) gen_put(frame, a);
         else activation_free(t, a);

@@ -1,8 +1,10 @@
 """Changes in place that the recorder's shortcuts must still see: `in` tests that draw from an
 iterator, references made on lines that change nothing (or left on the stack for the next),
 dicts of scalars changed through another name, objects reached through attributes, calls
-whose new frame must not take the caller's last look at an object for its state now, and stores
-into dicts next to objects they reach."""
+whose new frame must not take the caller's last look at an object for its state now, stores
+into dicts next to objects they reach, and returns after which the caller must not take the
+callee's last look."""
+import weakref
 
 
 class Holder:
@@ -159,6 +161,41 @@ def calls(n):
     return size, box.items, data, search(0), marks
 
 
+def grow(xs):
+    xs.append(len(xs))  # the callee's last line changes the caller's list
+    return xs
+
+
+def scratch():
+    tmp = [7, 7]  # freed at the return: the list the caller's line makes next may take its address
+    return len(tmp)
+
+
+def drop(target):
+    token = Holder()
+    # As drop's frame is cleared, weakref's own (unrecorded) Python code appends to target
+    weakref.finalize(token, target.append, "gone")
+    return len(target)
+
+
+def returns(n):
+    xs = [n]
+    grow(xs)  # the caller may take the callee's look at xs
+    grow(xs).append(9)  # changes xs after the call, on the call's line
+    xs.pop()  # back to what grow left: a stale look would see no change
+    old = [1, 2]
+    size, old = scratch(), [8, n]  # old rebound after the call, likely at tmp's address
+    old[:] = [7, 7]  # what tmp held: a stale look at tmp would see no change
+    target = []
+    drop(target)  # Noisy.__del__ changes target after drop's return check
+    try:
+        grow(None)
+    except AttributeError:
+        pass
+    xs.append(size)
+    return xs, old, target
+
+
 def stores(n):
     counts = {}
     pairs = [("a", 1), ("b", 2)]
@@ -203,6 +240,7 @@ def main():
         total.append(kept_references(n))
         total.append(calls(n))
         total.append(stores(n))
+        total.append(returns(n))
     print(total)
 
 
