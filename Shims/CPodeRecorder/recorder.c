@@ -384,75 +384,82 @@ static int instr_at(const Instr *in, int ni, int offset) {
     return lo;
 }
 
-// Marks the instructions that the code's normal flow reaches from its start, through fall-through
-// and jumps but not through the exception table: the others run only while an exception is
-// handled, which starts with an exception event (so never between a return and the caller's
-// next event). Returns 0 when it cannot tell (out of memory).
-static int mark_normal_flow(const Instr *in, int ni, uint8_t *reach) {
-    int *work = malloc(sizeof *work * (size_t)(ni + 1)), nw = 0;
-    if (!work) return 0;
-    if (ni) { reach[0] = 1; work[nw++] = 0; }
-    while (nw) {
-        int k = work[--nw], op = in[k].op, next = in[k].offset + 2, target = -1, falls = 1;
-        switch (op) {
-        case JUMP_FORWARD: target = next + 2 * (int)in[k].arg; falls = 0; break;
-        case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT: target = next - 2 * (int)in[k].arg; falls = 0; break;
-        case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
-        case POP_JUMP_FORWARD_IF_NOT_NONE: case JUMP_IF_FALSE_OR_POP: case JUMP_IF_TRUE_OR_POP: case FOR_ITER: case SEND:
-            target = next + 2 * (int)in[k].arg;
-            break;
-        case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE: case POP_JUMP_BACKWARD_IF_NONE:
-        case POP_JUMP_BACKWARD_IF_NOT_NONE:
-            target = next - 2 * (int)in[k].arg;
-            break;
-        case RETURN_VALUE: case RAISE_VARARGS: case RERAISE:
-            falls = 0;
-            break;
-        }
-        int succ[2] = {falls && k + 1 < ni ? k + 1 : -1, target >= 0 ? instr_at(in, ni, target) : -1};
-        for (int i = 0; i < 2; i++)
-            if (succ[i] >= 0 && succ[i] < ni && !reach[succ[i]]) { reach[succ[i]] = 1; work[nw++] = succ[i]; }
+// The instructions that may run right after instruction `k`, by fall-through and jumps (not
+// through the exception table: an exception raised on the way is an event of its own). Returns
+// how many (at most 2).
+static int successors(const Instr *in, int ni, int k, int succ[2]) {
+    int op = in[k].op, next = in[k].offset + 2, target = -1, falls = 1, n = 0;
+    switch (op) {
+    case JUMP_FORWARD: target = next + 2 * (int)in[k].arg; falls = 0; break;
+    case JUMP_BACKWARD: case JUMP_BACKWARD_NO_INTERRUPT: target = next - 2 * (int)in[k].arg; falls = 0; break;
+    case POP_JUMP_FORWARD_IF_FALSE: case POP_JUMP_FORWARD_IF_TRUE: case POP_JUMP_FORWARD_IF_NONE:
+    case POP_JUMP_FORWARD_IF_NOT_NONE: case JUMP_IF_FALSE_OR_POP: case JUMP_IF_TRUE_OR_POP: case FOR_ITER: case SEND:
+        target = next + 2 * (int)in[k].arg;
+        break;
+    case POP_JUMP_BACKWARD_IF_FALSE: case POP_JUMP_BACKWARD_IF_TRUE: case POP_JUMP_BACKWARD_IF_NONE:
+    case POP_JUMP_BACKWARD_IF_NOT_NONE:
+        target = next - 2 * (int)in[k].arg;
+        break;
+    case RETURN_VALUE: case RAISE_VARARGS: case RERAISE:
+        falls = 0;
+        break;
     }
-    free(work);
-    return 1;
+    if (falls && k + 1 < ni) succ[n++] = k + 1;
+    if (target >= 0) {
+        int t = instr_at(in, ni, target);
+        if (t < ni) succ[n++] = t;
+    }
+    return n;
 }
 
-// Marks the CALL instructions after which no instruction of their line (at a higher offset: the
-// path from the call to the next event runs only those, forward) may change something in place,
-// and notes the slots each line binds. Instructions without a line run as part of any line: one
-// in the normal flow (see mark_normal_flow) that may change or bind something leaves no CALL
-// marked. See CodeInfo.clean_returns.
+// Marks the CALL instructions after which nothing may change in place (see may_mutate) until
+// the frame's next event, and notes the slots each line binds. From the CALL, CPython 3.11 runs
+// on without a line event through instructions without a line and forward through its own line;
+// it reports one at any other line, and at a jump back. On that path a binding must be of its
+// line (instructions without a line may bind too: `except ... as e` ends by deleting e). See
+// CodeInfo.clean_returns.
 static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units, int first, int last) {
     if (last - first > 100000) return;
-    uint8_t *reach = calloc((size_t)ni + 1, 1);
-    if (!reach || !mark_normal_flow(in, ni, reach)) { free(reach); return; }
-    for (int k = 0; k < ni; k++) {
-        int op = in[k].op;
-        if (reach[k] && (in[k].line < first || in[k].line > last) &&
-            (may_mutate(op, in[k].arg) || op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)) {
-            free(reach);
-            return;
-        }
-    }
-    free(reach);
-    uint8_t *dirty = calloc((size_t)(last - first + 1), 1);
-    ci->clean_returns = dirty ? calloc((size_t)units / 8 + 1, 1) : NULL;
+    uint32_t *seen = calloc((size_t)ni + 1, sizeof *seen);
+    int *work = malloc(sizeof *work * (size_t)(2 * ni + 2));
+    ci->clean_returns = seen && work ? calloc((size_t)units / 8 + 1, 1) : NULL;
     ci->line_binds = ci->clean_returns ? calloc((size_t)(last - first + 1), sizeof *ci->line_binds) : NULL;
-    if (!ci->line_binds) { free(dirty); free(ci->clean_returns); ci->clean_returns = NULL; return; }
+    if (!ci->line_binds) { free(seen); free(work); free(ci->clean_returns); ci->clean_returns = NULL; return; }
     ci->code_units = units;
     ci->binds_first = first;
     ci->binds_count = last - first + 1;
-    for (int k = ni - 1; k >= 0; k--) {
+    for (int k = 0; k < ni; k++) {
         int op = in[k].op, j = in[k].line - first;
-        if (j < 0 || j >= ci->binds_count) continue;
-        if (op == CALL && !dirty[j]) {
-            int u = in[k].offset / 2;
+        if ((op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) && j >= 0 && j < ci->binds_count)
+            ci->line_binds[j] |= slot_bit((int)in[k].arg);
+    }
+    for (int c = 0; c < ni; c++) {
+        if (in[c].op != CALL || in[c].line < 0) continue;
+        // A walk of the path from the CALL to the next event (seen[m] == c + 1: visited).
+        int nw = 0, clean = 1;
+        work[nw++] = c;
+        while (nw && clean) {
+            int k = work[--nw], succ[2], n = successors(in, ni, k, succ);
+            for (int i = 0; i < n && clean; i++) {
+                int m = succ[i], line = in[m].line;
+                if (line >= 0 && (line != in[k].line || in[m].offset < in[k].offset)) continue;  // an event
+                if (seen[m] == (uint32_t)c + 1) continue;
+                seen[m] = (uint32_t)c + 1;
+                int op = in[m].op;
+                if (may_mutate(op, in[m].arg) ||
+                    (line < 0 && (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)))
+                    clean = 0;
+                else
+                    work[nw++] = m;
+            }
+        }
+        if (clean) {
+            int u = in[c].offset / 2;
             ci->clean_returns[u / 8] |= (uint8_t)(1u << (u % 8));
         }
-        if (may_mutate(op, in[k].arg)) dirty[j] = 1;
-        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) ci->line_binds[j] |= slot_bit((int)in[k].arg);
     }
-    free(dirty);
+    free(seen);
+    free(work);
 }
 
 // Methods of dict and str that change nothing and run no code of their own (the methods of an
