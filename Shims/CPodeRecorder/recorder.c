@@ -151,8 +151,9 @@ static uint32_t name_id(PyObject *name) {
 // pure_builtin_names[i]).
 // A `for` line's step (see for_step_unchanged): entered at its FOR_ITER (byte offset
 // for_offset, 0 when the line has no such loop step), it runs only that, unpacking into `unpack`
-// targets (0: one target, no unpacking) and the stores, then reaches body_offset.
-typedef struct LineGuards { uint64_t containers, scalars, nested; uint32_t builtins; int for_offset, body_offset, unpack; } LineGuards;
+// targets (0: one target, no unpacking) and the stores, then reaches body_offset, or, when the
+// iterator is exhausted, exit_offset.
+typedef struct LineGuards { uint64_t containers, scalars, nested; uint32_t builtins; int for_offset, body_offset, exit_offset, unpack; } LineGuards;
 
 typedef struct CodeInfo {
     uint32_t id;
@@ -167,7 +168,8 @@ typedef struct CodeInfo {
     uint64_t no_line_refs;
     // Per line (from first_line): bit 1 when its bytecode may change an object in place without
     // a Python call (see may_mutate), no_line_mutates for instructions without a line; bit 2
-    // when it may keep a reference it loaded past its end (see reference_free_effect).
+    // when it may keep a reference it loaded past its end (see reference_free_effect); bit 4 when
+    // it may change one by other instructions than its loop step (see LineGuards).
     uint8_t *line_mutates;
     uint8_t no_line_mutates, no_line_keeps;
     // Per line: the conditions under which its instructions that may mutate do not (see
@@ -276,7 +278,8 @@ static int pure_builtin_index(PyCodeObject *code, uint32_t name_index) {
 }
 
 // One instruction of a code object's bytecode, with its line (-1: none), worked out once.
-typedef struct Instr { int op; uint32_t arg; int offset, line; uint8_t exempt; } Instr;
+// `step`: the FOR_ITER or UNPACK_SEQUENCE of a loop step (see LineGuards).
+typedef struct Instr { int op; uint32_t arg; int offset, line; uint8_t exempt, step; } Instr;
 
 // How an instruction moves the value stack, for the instructions the line analyses below accept
 // (loads, operators, subscripts, comparisons, membership, tuples, the frame's prologue, jumps);
@@ -567,7 +570,8 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     size_t most = (size_t)(n / 2 + 1);
     Instr *in = malloc(sizeof *in * most);
     Ref *refs = malloc(sizeof *refs * most), *guards = malloc(sizeof *guards * most), *stores = malloc(sizeof *stores * most);
-    int *mutating = malloc(sizeof *mutating * most), *keeping = malloc(sizeof *keeping * most);
+    Ref *mutating = malloc(sizeof *mutating * most);  // kind 1: a loop step's
+    int *keeping = malloc(sizeof *keeping * most);
     if (!in || !refs || !mutating || !guards || !stores || !keeping) {
         free(in); free(refs); free(mutating); free(guards); free(stores); free(keeping); Py_DECREF(bytes);
         return;
@@ -581,7 +585,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         ext = op == EXTENDED_ARG ? arg << 8 : 0;
         if (op == EXTENDED_ARG || op == CACHE) continue;
         if (op == STORE_GLOBAL || op == DELETE_GLOBAL) stores_globals = 1;
-        in[ni++] = (Instr){op, arg, (int)i, PyCode_Addr2Line(code, (int)i), 0};
+        in[ni++] = (Instr){op, arg, (int)i, PyCode_Addr2Line(code, (int)i), 0, 0};
     }
     Py_DECREF(bytes);
     // The lines from the first line of the code to the last an instruction has (the per-line
@@ -605,7 +609,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     // immutable scalar in the slot (so the operand was one: a scalar has no in-place form; the
     // store is the pattern's own); kind 2, a call of a pure builtin (bit: which one); kind 3,
     // `x in slot[i]` (i a local or constant) with slot a list or tuple of builtin containers.
-    typedef struct { int line, for_offset, body_offset, unpack; } ForStep;
+    typedef struct { int line, for_offset, body_offset, exit_offset, unpack; } ForStep;
     ForStep *steps = malloc(sizeof *steps * most);
     int nsteps = 0;
     for (int k = 0; steps && k < ni; k++) {
@@ -617,7 +621,9 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         if (!ok || j >= ni) continue;
         int line = in[k].line;
         if (line < 0 || in[j - 1].line != line || in[j].line == line) continue;
-        steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, unpack};
+        steps[nsteps++] = (ForStep){line, in[k].offset, in[j].offset, in[k].offset + 2 + 2 * (int)in[k].arg, unpack};
+        in[k].step = 1;
+        if (unpack) in[k + 1].step = 1;
         SEE_LINE(line);
     }
     for (int k = 0; k < ni; k++) {
@@ -678,7 +684,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             stores[nstores++] = (Ref){in[k].line, slot_bit((int)arg), 0};
         if (!in[k].exempt && may_mutate(op, arg)) {
             int line = in[k].line;
-            mutating[nmutating++] = line;
+            mutating[nmutating++] = (Ref){line, 0, in[k].step};
             SEE_LINE(line);
         }
         switch (op) {
@@ -706,8 +712,8 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         }
         if ((ci->line_mutates = calloc((size_t)ci->nlines, 1))) {
             for (int k = 0; k < nmutating; k++) {
-                if (mutating[k] < 0) ci->no_line_mutates = 1;
-                else ci->line_mutates[mutating[k] - lo] |= 1;
+                if (mutating[k].line < 0) ci->no_line_mutates = 1;
+                else ci->line_mutates[mutating[k].line - lo] |= mutating[k].kind ? 1 : 1 | 4;
             }
             for (int k = 0; k < nkeeping; k++) {
                 // (A line outside lo..hi never counts as unchanged: see unchanged_since.)
@@ -728,7 +734,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                     int j = guards[k].line - lo;
                     LineGuards *g = &ci->line_guards[j];
                     if (guards[k].kind == 2) g->builtins |= (uint32_t)guards[k].bit;
-                    else if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] |= 1;
+                    else if ((stored[j] | stored_anywhere) & guards[k].bit) ci->line_mutates[j] |= 1 | 4;
                     else if (guards[k].kind == 0) g->containers |= guards[k].bit;
                     else if (guards[k].kind == 3) g->nested |= guards[k].bit;
                     else g->scalars |= guards[k].bit;
@@ -737,10 +743,10 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
                 for (int k = 0; k < nsteps; k++) {
                     LineGuards *g = &ci->line_guards[steps[k].line - lo];
                     if (g->for_offset) g->for_offset = -1;
-                    else *g = (LineGuards){g->containers, g->scalars, g->nested, g->builtins, steps[k].for_offset, steps[k].body_offset, steps[k].unpack};
+                    else *g = (LineGuards){g->containers, g->scalars, g->nested, g->builtins, steps[k].for_offset, steps[k].body_offset, steps[k].exit_offset, steps[k].unpack};
                 }
             } else {
-                for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] |= 1;
+                for (int k = 0; k < nguards; k++) ci->line_mutates[guards[k].line - lo] |= 1 | 4;
             }
             free(stored);
         }
@@ -859,6 +865,7 @@ typedef struct Activation {
     uint64_t epoch;  // call_epoch at the last check of its locals
     unsigned long switches;  // the GIL's switch count then (see unchanged_since)
     uint8_t complete;        // whether that check looked at every binding (no value overflow)
+    uint8_t plain_step;      // its last line event was at a loop step drawing from a plain iterator
     Slot *slots;
     int slot_cap;
     DictSlot *dslots;
@@ -959,6 +966,7 @@ static Activation *activation_new(ThreadRec *t, PyFrameObject *frame, CodeInfo *
     a->code = ci;
     a->last_line = 0;
     a->last_entry = -1;
+    a->plain_step = 0;
     a->ndslots = 0;
     a->dict_version = 0;
     if (ci->optimized) {
@@ -1255,6 +1263,22 @@ static int for_step_unchanged(const _PyInterpreterFrame *f, const LineGuards *g)
     return (it_type == &PyTuple_Type || it_type == &PyList_Type) && Py_SIZE(item) == g->unpack;
 }
 
+// Whether a frame at a line event is about to run its line's loop step (see LineGuards) on a
+// plain iterator, one whose step runs no code and changes nothing but itself.
+static inline int loop_step_from_plain_iterator(const Activation *a, const _PyInterpreterFrame *f) {
+    const CodeInfo *ci = a->code;
+    int k = a->last_line - ci->first_line;
+    if (!ci->optimized || !ci->line_guards || k < 0 || k >= ci->nlines || ci->line_guards[k].for_offset != a->last_entry ||
+        a->last_entry <= 0)
+        return 0;
+    int top = f->stacktop;  // set while a trace function runs
+    if (top <= f->f_code->co_nlocalsplus) return 0;
+    PyTypeObject *t = Py_TYPE(f->localsplus[top - 1]);
+    for (int i = 0; i < plain_iterator_count; i++)
+        if (t == plain_iterator_types[i]) return 1;
+    return 0;
+}
+
 // How often another thread took the GIL (CPython counts it as threads take turns).
 static inline unsigned long gil_switches(void) { return _PyRuntime.ceval.gil.switch_number; }
 
@@ -1267,8 +1291,17 @@ static inline int unchanged_since(const Activation *a, const _PyInterpreterFrame
     int k = a->last_line - ci->first_line;
     if (k < 0 || k >= ci->nlines) return 0;
     const LineGuards *g = ci->line_guards ? &ci->line_guards[k] : NULL;
-    if (g && g->for_offset > 0 && a->last_entry == g->for_offset) return ci->optimized && for_step_unchanged(f, g);
-    if (ci->line_mutates[k] & 1) return 0;
+    if (g && g->for_offset > 0) {
+        // Entered at the step: it went on into the body, or ended the loop drawing from the
+        // plain iterator its line event saw (which leaves only the iterator changed).
+        if (a->last_entry == g->for_offset)
+            return ci->optimized && (for_step_unchanged(f, g) || (a->plain_step && instruction_offset(f) == g->exit_offset));
+        // Entered at the start of the line (the loop's first step): the rest of the line is
+        // as any other's, and the step went on into the body.
+        if ((ci->line_mutates[k] & 4) || !ci->optimized || !for_step_unchanged(f, g)) return 0;
+    } else if (ci->line_mutates[k] & 1) {
+        return 0;
+    }
     if (!g) return 1;
     if ((g->containers | g->scalars | g->nested) &&
         (!ci->optimized || !slot_guards_hold(ci, f->localsplus, g->containers, g->scalars, g->nested)))
@@ -1716,6 +1749,7 @@ static void record_event(PyFrameObject *frame, int what, PyObject *arg, int chai
         emit(t, EV_LINE, a, line, NULL, nvalues, a->last_line);
         a->last_line = line;
         a->last_entry = instruction_offset(frame->f_frame);
+        a->plain_step = loop_step_from_plain_iterator(a, frame->f_frame);
         break;
     }
     case PyTrace_RETURN: {

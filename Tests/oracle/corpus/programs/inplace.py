@@ -95,7 +95,14 @@ def loops(n):
         first = pair
     for key, value in {"k": n}.items():
         seen = key
-    return alias, view, got
+    queue = [9, 8, 7]
+    drawn = iter(queue.pop, 9)
+    for x in drawn:  # the first step (the line entered at its start) pops from queue, and so does the last
+        last = x
+    plain = [1, 2]
+    for x in plain:  # a plain list's steps change nothing but its iterator
+        last = x
+    return alias, view, got, queue, last
 
 
 def subscripts(n):
