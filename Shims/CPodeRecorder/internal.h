@@ -87,6 +87,15 @@ static inline int pode_referenced_elsewhere(PyObject *o) {
     return Py_REFCNT(o) > 1 && t != &PyTuple_Type && t != &PyFrozenSet_Type;
 }
 
+/// The dict an object keeps its attributes in, when one exists apart from it (borrowed; NULL when
+/// it has none, or keeps them in its own inline values). Another object may share it
+/// (`self.__dict__ = shared`), or a variable name it.
+static inline PyObject *pode_instance_dict(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t->tp_flags & Py_TPFLAGS_MANAGED_DICT) return *_PyObject_ValuesPointer(o) ? NULL : *_PyObject_ManagedDictPointer(o);
+    return t->tp_dictoffset > 0 ? *(PyObject **)((char *)o + t->tp_dictoffset) : NULL;
+}
+
 /// What a fingerprint found out besides the hash.
 typedef struct PodeFpFacts {
     /// Whether `o` or a mutable object inside it has more than the one reference that holds it

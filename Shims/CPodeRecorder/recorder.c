@@ -189,10 +189,16 @@ typedef struct CodeInfo {
     uint64_t *line_binds;
     int binds_first, binds_count;
     // Per line from stores_first (see find_store_lines): when a line's only changes are stores
-    // into dicts that locals hold and pure method calls on locals, which slots it stores into
-    // (`targets`), which must hold exact dicts (targets and dict-method receivers) and which
-    // exact strs; all 0 for any other line.
-    struct StoreLine { uint64_t targets, dicts, strs; } *store_lines;
+    // into items and attributes of objects that locals hold and calls of known methods on
+    // locals, the slots whose objects it may change (`targets`) and what each slot must hold:
+    // an exact dict, list, set, one of those three (`anys`), str, or an object whose attributes
+    // are stored the plain way (`objects`; `attrs`: the attributes stored, as slot and name
+    // index); all 0 for any other line.
+    struct StoreLine {
+        uint64_t targets, dicts, lists, sets, anys, strs, objects;
+        struct { int slot; uint32_t name; } attrs[2];
+        int nattrs;
+    } *store_lines;
     int stores_first, stores_count;
 } CodeInfo;
 
@@ -476,6 +482,15 @@ static const char *const pure_str_methods[] = {
     "partition", "rpartition", "casefold", "capitalize", "title", "swapcase", "zfill", "removeprefix",
     "removesuffix", NULL};
 
+// Methods of list, set and dict that change only their own object, and run no code of their own
+// but what their arguments' special methods run in Python (which shows as a call): not those
+// that iterate an argument (extend, update: iter(lst.pop, None) pops with no Python call) or
+// call one (sort). Each names which of the three types its receiver must be.
+static const char *const list_mutators[] = {"append", "insert", "reverse", NULL};
+static const char *const set_mutators[] = {"add", "discard", NULL};
+static const char *const dict_mutators[] = {"setdefault", "popitem", NULL};
+static const char *const any_mutators[] = {"pop", "clear", "remove", NULL};  // list, set or dict
+
 static int name_in(PyObject *name, const char *const *list) {
     if (!name || !PyUnicode_Check(name)) return 0;
     for (int i = 0; list[i]; i++)
@@ -498,11 +513,12 @@ static int jumps_within_line(PyCodeObject *code, const Instr *in, int k, int lin
 }
 
 // Finds the lines whose only instructions that may change something (see may_mutate) are
-// `slot[key] = value` stores (key and value made by loads and operators) and calls
-// `slot.method(args)` of the methods above: when the slots hold exact dicts (and strs) and no
-// Python code ran, only those dicts changed (see CodeInfo.store_lines). Lines that bind one of
-// those slots do not count (the store may have gone into the object it held before), nor lines
-// that jump to later in themselves.
+// `slot[key] = value` stores (the key made by loads and operators), `slot.name = value` stores,
+// and calls `slot.method(args)` (arguments made by loads and operators) of the methods above:
+// when the slots hold what those need and no Python code ran, only the objects stored into or
+// called changed (see CodeInfo.store_lines and line_targets). Lines that bind one of those
+// slots do not count (the line may have changed the object it held before), nor lines that
+// jump to later in themselves.
 static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, int ni, int first, int last,
                              const uint8_t *inner_jumps) {
     if (last - first > 100000) return;
@@ -512,10 +528,12 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     uint64_t *bound = calloc((size_t)span, sizeof *bound);
     if (!lines || !bad || !bound) { free(lines); free(bad); free(bound); return; }
     PyObject *names = code->co_names;
+    Py_ssize_t nnames = PyTuple_Check(names) ? PyTuple_GET_SIZE(names) : 0;
     for (int k = 0; k < ni; k++) {
         int line = in[k].line;
         if (line < first) continue;
         int op = in[k].op, j = line - first;
+        struct StoreLine *sl = &lines[j];
         if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
         if (inner_jumps[j]) bad[j] = 1;
         if (op == STORE_SUBSCR) {
@@ -523,18 +541,34 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
             while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
             int slot = need == 0 ? loaded_slot(in, p) : -1;
             if (slot >= 0 && in[p].line == line) {
-                lines[j].targets |= slot_bit(slot);
-                lines[j].dicts |= slot_bit(slot);
+                sl->targets |= slot_bit(slot);
+                sl->dicts |= slot_bit(slot);
+                continue;
+            }
+        } else if (op == STORE_ATTR) {
+            int slot = loaded_slot(in, k - 1);  // the owner, above the value
+            if (slot >= 0 && in[k - 1].line == line && sl->nattrs < 2 && in[k].arg < (uint32_t)nnames) {
+                sl->targets |= slot_bit(slot);
+                sl->objects |= slot_bit(slot);
+                sl->attrs[sl->nattrs].slot = slot;
+                sl->attrs[sl->nattrs++].name = in[k].arg;
                 continue;
             }
         } else if (op == PRECALL && k + 1 < ni && in[k + 1].op == CALL) {
             int need = (int)in[k].arg, p = k - 1;  // the arguments, then LOAD_METHOD, then the receiver
             while (need > 0 && p >= 0 && simple_producer(in, p, &need)) p--;
             int slot = need == 0 && p >= 1 && in[p].op == LOAD_METHOD ? loaded_slot(in, p - 1) : -1;
-            PyObject *name = slot >= 0 && PyTuple_Check(names) && in[p].arg < (uint32_t)PyTuple_GET_SIZE(names) ? PyTuple_GET_ITEM(names, in[p].arg) : NULL;
-            int dict = name_in(name, pure_dict_methods), str = !dict && name_in(name, pure_str_methods);
-            if ((dict || str) && in[p - 1].line == line && in[k + 1].line == line) {
-                if (dict) lines[j].dicts |= slot_bit(slot); else lines[j].strs |= slot_bit(slot);
+            PyObject *name = slot >= 0 && in[p].arg < (uint32_t)nnames ? PyTuple_GET_ITEM(names, in[p].arg) : NULL;
+            uint64_t *must = !name ? NULL
+                             : name_in(name, pure_dict_methods) ? &sl->dicts
+                             : name_in(name, pure_str_methods) ? &sl->strs
+                             : name_in(name, list_mutators) ? &sl->lists
+                             : name_in(name, set_mutators) ? &sl->sets
+                             : name_in(name, dict_mutators) ? &sl->dicts
+                             : name_in(name, any_mutators) ? &sl->anys : NULL;
+            if (must && in[p - 1].line == line && in[k + 1].line == line) {
+                *must |= slot_bit(slot);
+                if (must != &sl->strs && !name_in(name, pure_dict_methods)) sl->targets |= slot_bit(slot);
                 k++;  // its CALL
                 continue;
             }
@@ -543,8 +577,13 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     }
     int any = 0;
     for (int j = 0; j < span; j++) {
-        if (bad[j] || (bound[j] & (lines[j].dicts | lines[j].strs)) || (lines[j].dicts & lines[j].strs) || !lines[j].targets)
-            lines[j] = (struct StoreLine){0, 0, 0};
+        struct StoreLine *sl = &lines[j];
+        uint64_t kinds[] = {sl->dicts, sl->lists, sl->sets, sl->anys, sl->strs, sl->objects}, all = 0, twice = 0;
+        for (int i = 0; i < 6; i++) { twice |= all & kinds[i]; all |= kinds[i]; }
+        // (A slot that must hold two kinds of object at once holds neither: `anys` with one of
+        // the three would do, but is not worth telling apart.)
+        if (bad[j] || (bound[j] & all) || twice || !sl->targets || (all & slot_bit(63)))
+            *sl = (struct StoreLine){0};
         else any = 1;
     }
     free(bad);
@@ -1496,25 +1535,56 @@ static void bind_call(ThreadRec *t, Activation *a, const CodeInfo *ci, PyObject 
     }
 }
 
-// The dicts a line stored into, when it is one of CodeInfo.store_lines, no Python code ran since
-// the frame's last check and its slots hold what the line needs (exact dicts, exact strs): then
-// nothing else changed. Returns how many (at most `room`), or -1 when the rule does not apply.
-static int stored_dicts(const CodeInfo *ci, const Activation *a, PyObject *const *locals, PyObject **out, int room) {
+// Whether storing attribute `name` (an exact str) of `o` the plain way can change nothing but
+// `o`: its type stores attributes generically, no data descriptor but a __slots__ member takes
+// the store, and its attribute dict, if it has one apart from it, is referenced by `o` alone
+// (not by a variable, nor by another object sharing it).
+static int plain_attribute_store(PyObject *o, PyObject *name) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t->tp_setattro != PyObject_GenericSetAttr || !PyUnicode_CheckExact(name)) return 0;
+    PyObject *d = _PyType_Lookup(t, name);  // borrowed; runs no code
+    if (d && Py_TYPE(d)->tp_descr_set && Py_TYPE(d) != &PyMemberDescr_Type) return 0;
+    if (!(t->tp_flags & Py_TPFLAGS_MANAGED_DICT) && t->tp_dictoffset < 0) return 0;
+    PyObject *dict = pode_instance_dict(o);
+    return !dict || Py_REFCNT(dict) == 1;
+}
+
+// The objects a line may have changed, when it is one of CodeInfo.store_lines, no Python code
+// ran since the frame's last check and its slots hold what the line needs: then nothing else
+// changed. Returns how many (at most `room`), or -1 when the rule does not apply.
+static int line_targets(const CodeInfo *ci, const Activation *a, PyObject *const *locals, PyObject *names, PyObject **out,
+                        int room) {
     int k = a->last_line - ci->stores_first;
     if (k < 0 || k >= ci->stores_count) return -1;
     const struct StoreLine *sl = &ci->store_lines[k];
     if (!sl->targets) return -1;
     int n = 0;
-    uint64_t all = sl->dicts | sl->strs;
+    uint64_t all = sl->dicts | sl->lists | sl->sets | sl->anys | sl->strs | sl->objects;
     for (int i = 0; all; i++, all >>= 1) {
         if (!(all & 1)) continue;
         PyObject *v = i < ci->nslots ? locals[i] : NULL;
         if (v && (ci->slot_flags[i] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
-        if (!v || Py_TYPE(v) != ((sl->dicts >> i) & 1 ? &PyDict_Type : &PyUnicode_Type)) return -1;
-        if ((sl->targets >> i) & 1) {
+        if (!v) return -1;
+        PyTypeObject *t = Py_TYPE(v);
+        uint64_t bit = 1ull << i;
+        int ok = (sl->dicts & bit) ? t == &PyDict_Type
+               : (sl->lists & bit) ? t == &PyList_Type
+               : (sl->sets & bit) ? t == &PySet_Type
+               : (sl->anys & bit) ? t == &PyList_Type || t == &PySet_Type || t == &PyDict_Type
+               : (sl->strs & bit) ? t == &PyUnicode_Type
+               : 1;  // objects: their attributes below
+        if (!ok) return -1;
+        if (sl->targets & bit) {
             if (n == room) return -1;
             out[n++] = v;
         }
+    }
+    for (int j = 0; j < sl->nattrs; j++) {
+        PyObject *v = locals[sl->attrs[j].slot];
+        if ((ci->slot_flags[sl->attrs[j].slot] & 2) && PyCell_Check(v)) v = PyCell_GET(v);
+        if (!PyTuple_Check(names) || sl->attrs[j].name >= (uint32_t)PyTuple_GET_SIZE(names) ||
+            !plain_attribute_store(v, PyTuple_GET_ITEM(names, sl->attrs[j].name)))
+            return -1;
     }
     return n;
 }
@@ -1544,12 +1614,12 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     // A line that changed nothing and kept no reference it loaded cannot have shared an
     // unshared object either: even the ones it named need no look.
     int kept_nothing = unchanged && !ci->no_line_keeps && !(ci->line_mutates[a->last_line - ci->first_line] & 2);
-    // After stores into dicts only (see stored_dicts), a binding whose object is none of them and
-    // showed nothing changeable inside is unchanged but for its sharing (a store may have put it
-    // in a dict).
+    // After a line that changed only some objects (see line_targets), a binding whose object is
+    // none of them and showed nothing changeable inside is unchanged but for its sharing (a store
+    // or a call may have put it in one of them).
     PyObject *stored[8];
     int nstored = !call && !unchanged && ci->store_lines && a->epoch == call_epoch && a->switches == gil_switches()
-                      ? stored_dicts(ci, a, locals, stored, 8) : -1;
+                      ? line_targets(ci, a, locals, f->f_code->co_names, stored, 8) : -1;
     // Just after a Python function returned here (see returned_callee), an object one of its
     // slots held, in a slot this line does not bind, is as its return check saw it.
     const Activation *r = call ? NULL : returned_callee(t, a);

@@ -703,6 +703,9 @@ static int fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *v
 // An object shown by its attributes: "<Name object at 0x...>", or "Name(" and ")" for an exception.
 static void fp_object(Fp *f, PyObject *o, uint64_t *h) {
     int exception = PyExceptionInstance_Check(o);
+    // Attributes kept in a dict that something else references too can change through it.
+    PyObject *dict = pode_instance_dict(o);
+    if (dict && Py_REFCNT(dict) > 1) f->shared = 1;
     f->budget -= (long)strlen(Py_TYPE(o)->tp_name) + (exception ? 2 : 16);
     void *ctx[2] = {f, h};
     visit_attributes(o, fp_attr, ctx);

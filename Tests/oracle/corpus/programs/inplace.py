@@ -3,7 +3,8 @@ iterator, references made on lines that change nothing (or left on the stack for
 dicts of scalars changed through another name, objects reached through attributes, calls
 whose new frame must not take the caller's last look at an object for its state now, stores
 into dicts next to objects they reach, and returns after which the caller must not take the
-callee's last look."""
+callee's last look, and lines that store into or call methods of the objects locals hold
+(which change only those, unless another object shares their insides)."""
 import weakref
 
 
@@ -203,6 +204,53 @@ def returns(n):
     return xs, old, target
 
 
+REGISTRY = {}
+
+
+class Registered:
+    value = property(None, REGISTRY.__setitem__)  # setting .value stores into REGISTRY, in C code
+
+
+class Shared:
+    state = {}
+
+    def __init__(self):
+        self.__dict__ = Shared.state  # every Shared keeps its attributes in one dict
+
+
+class Slotted:
+    __slots__ = ("x",)
+
+
+def targets(n):
+    box = Holder()  # nothing else refers to box
+    nums = [1, 2]  # nothing changeable inside
+    box.count = n  # changes box only
+    alias = box
+    box.count = n + 1  # alias is box
+    view = box.__dict__  # box's attributes are now in a dict that view names
+    box.count = n + 2  # changes view
+    del view, alias
+    first, second = Shared(), Shared()
+    first.value = n  # changes second too: they share one dict
+    registry = REGISTRY
+    item = Registered()
+    item.value = n  # the property's setter (C code) stores into registry
+    slots = Slotted()
+    slots.x = n
+    stack = [n]
+    stack.append(nums)  # only stack changes; nums is now shared with it
+    nums.append(3)  # changes stack too
+    seen = {n}
+    again = seen
+    seen.discard(n)  # again is seen
+    seen.add(n + 1)
+    table = {"k": n}
+    table.setdefault("j", n)
+    table.pop("k")
+    return box.count, nums, stack, again, table, second.value, slots.x, len(registry)
+
+
 def stores(n):
     counts = {}
     pairs = [("a", 1), ("b", 2)]
@@ -248,6 +296,7 @@ def main():
         total.append(calls(n))
         total.append(stores(n))
         total.append(returns(n))
+        total.append(targets(n))
     print(total)
 
 
