@@ -1122,7 +1122,8 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     int flags;
     uint64_t f;
     if (v == seen->ptr && seen->fp) {
-        if (immutable_scalar(v) || identity_only(v)) return;
+        // (A tuple whose fingerprint reached only scalars and tuples of them cannot change.)
+        if (immutable_scalar(v) || identity_only(v) || (Py_TYPE(v) == &PyTuple_Type && !seen->facts.changeable)) return;
         // The same dict of scalars with the same version tag: nothing in it changed. Only
         // whether another reference to it exists may have.
         if (seen->facts.flat_version && PyDict_CheckExact(v) && ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
