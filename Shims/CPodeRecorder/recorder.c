@@ -188,6 +188,7 @@ typedef struct CodeInfo {
     uint8_t *clean_returns;
     uint64_t *line_binds;
     int binds_first, binds_count;
+    uint64_t no_line_binds;  // the slots instructions without a line bind or delete
     // Per line from stores_first (see find_store_lines): when a line's only changes are stores
     // into items and attributes of objects that locals hold and calls of known methods on
     // locals, the slots whose objects it may change (`targets`) and what each slot must hold:
@@ -439,8 +440,9 @@ static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units,
     ci->binds_count = last - first + 1;
     for (int k = 0; k < ni; k++) {
         int op = in[k].op, j = in[k].line - first;
-        if ((op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) && j >= 0 && j < ci->binds_count)
-            ci->line_binds[j] |= slot_bit((int)in[k].arg);
+        if (!(op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)) continue;
+        if (j >= 0 && j < ci->binds_count) ci->line_binds[j] |= slot_bit((int)in[k].arg);
+        else ci->no_line_binds |= slot_bit((int)in[k].arg);
     }
     for (int c = 0; c < ni; c++) {
         if (in[c].op != CALL || in[c].line < 0) continue;
@@ -923,7 +925,7 @@ typedef struct ThreadRec {
     Activation **stack;
     int n, cap;
     Activation *free_list;
-    PodeBuf body, values, text;
+    PodeBuf values, text;
     CallSlot *call_slots;
     int call_slot_cap;
     // The activation of the Python function that last returned straight into `returned_to`'s
@@ -1636,7 +1638,26 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         a->complete = t->values.len <= MAX_EVENT_VALUE_BYTES;
         return;
     }
-    for (int i = 0; i < ci->nslots; i++) {
+    // After a line that changed nothing in place, with the last check complete, only the slots
+    // the line binds can hold another object, and only those it names another reference: look
+    // at those alone (`look`, one bit per slot; all of them otherwise).
+    uint64_t look = ~0ull;
+    if (unchanged && a->complete && ci->line_binds) {
+        int kb = a->last_line - ci->binds_first;
+        if (kb >= 0 && kb < ci->binds_count) {
+            look = ci->line_binds[kb] | ci->no_line_binds | (kept_nothing ? 0 : refs);
+            if (look & slot_bit(63)) look = ~0ull;
+        }
+    }
+    for (int i = -1, n = ci->nslots;;) {
+        if (look == ~0ull) {
+            if (++i >= n) break;
+        } else {
+            if (!look) break;
+            i = __builtin_ctzll(look);
+            look &= look - 1;
+            if (i >= n) break;
+        }
         uint8_t fl = ci->slot_flags[i];
         if (fl & 1) continue;
         PyObject *v = locals[i];
@@ -1736,23 +1757,29 @@ static inline uint64_t event_time_ns(void) { return pode_monotonic_ns(); }
 #endif
 
 // ---- events -------------------------------------------------------------------------------------
+// Writes `v` as a varint at `p` (at most 10 bytes); returns the end.
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
 static void emit(ThreadRec *t, uint8_t kind, Activation *a, int line, const Activation *caller, int nvalues, int vline) {
-    PodeBuf *b = &t->body;
-    b->len = 0;
+    uint8_t head[10 * 9], *p = head;  // the header's nine varints at most, written in place
     if (!a->id) a->id = next_seq;  // a frame that was running when this process forked (see after_fork_child)
-    pode_buf_varint(b, t->index);
-    pode_buf_varint(b, a->id);
-    pode_buf_varint(b, a->code->id);
-    pode_buf_varint(b, (uint64_t)(line < 0 ? 0 : line));
-    pode_buf_varint(b, a->depth);
+    p = put_varint(p, t->index);
+    p = put_varint(p, a->id);
+    p = put_varint(p, a->code->id);
+    p = put_varint(p, (uint64_t)(line < 0 ? 0 : line));
+    p = put_varint(p, a->depth);
     if (kind == EV_CALL || kind == EV_RESUME) {
-        pode_buf_varint(b, caller ? caller->id : 0);
-        pode_buf_varint(b, (uint64_t)(caller && caller->last_line > 0 ? caller->last_line : 0));
+        p = put_varint(p, caller ? caller->id : 0);
+        p = put_varint(p, (uint64_t)(caller && caller->last_line > 0 ? caller->last_line : 0));
     }
-    pode_buf_varint(b, (uint64_t)nvalues);
-    if (nvalues) pode_buf_varint(b, (uint64_t)(vline < 0 ? 0 : vline));
+    p = put_varint(p, (uint64_t)nvalues);
+    if (nvalues) p = put_varint(p, (uint64_t)(vline < 0 ? 0 : vline));
     uint64_t seq = next_seq++;
-    pode_ring_put(kind, seq, event_time_ns(), b->data, b->len, t->values.data, nvalues ? t->values.len : 0);
+    pode_ring_put(kind, seq, event_time_ns(), head, (size_t)(p - head), t->values.data, nvalues ? t->values.len : 0);
     __atomic_store_n(&event_count, seq, __ATOMIC_RELAXED);  // seq counts events from 1
 }
 
