@@ -182,8 +182,8 @@ typedef struct CodeInfo {
     uint8_t *clean_calls;
     int code_units;
     // Bit u is set for each CALL after which its line changes nothing in place (see may_mutate)
-    // until its next event, and line_binds has per line (from first_line) the slots it binds or
-    // deletes: a Python function called there left objects as its return check saw them, and
+    // until its next event, and line_binds has per line (from binds_first) the slots it binds
+    // or deletes: a Python function called there left objects as its return check saw them, and
     // the caller's slots the line does not bind held theirs throughout (see returned_callee).
     uint8_t *clean_returns;
     uint64_t *line_binds;
@@ -219,6 +219,9 @@ static void free_code_info(void *p) {
 }
 
 static inline uint64_t slot_bit(int slot) { return 1ull << (slot < 63 ? slot : 63); }
+
+// Whether an instruction binds or deletes a fast local or a cell's content (its arg: the slot).
+static inline int binds_slot(int op) { return op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF; }
 
 // Whether an instruction may change an object in place by itself: C functions it calls
 // (list.append, heapq.heappush, setattr), stores and deletions of attributes and items,
@@ -377,7 +380,7 @@ static void find_clean_calls(CodeInfo *ci, const Instr *in, int ni, int units, i
             ci->clean_calls[u / 8] |= (uint8_t)(1u << (u % 8));
         }
         precall_clean = in[k].op == PRECALL && clean;
-        int op = in[k].op, binds = op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF ||
+        int op = in[k].op, binds = binds_slot(op) ||
                                    op == STORE_NAME || op == DELETE_NAME;
         if (known && (binds || may_mutate(op, in[k].arg))) dirty[line - first] = 1;
     }
@@ -422,28 +425,33 @@ static int successors(const Instr *in, int ni, int k, int succ[2]) {
     return n;
 }
 
+// The slots each line binds or deletes (see CodeInfo.line_binds), and those instructions
+// without a line do.
+static void find_line_binds(CodeInfo *ci, const Instr *in, int ni, int first, int last) {
+    if (last - first > 100000 || !(ci->line_binds = calloc((size_t)(last - first + 1), sizeof *ci->line_binds))) return;
+    ci->binds_first = first;
+    ci->binds_count = last - first + 1;
+    for (int k = 0; k < ni; k++) {
+        int j = in[k].line - first;
+        if (!binds_slot(in[k].op)) continue;
+        if (j >= 0 && j < ci->binds_count) ci->line_binds[j] |= slot_bit((int)in[k].arg);
+        else ci->no_line_binds |= slot_bit((int)in[k].arg);
+    }
+}
+
 // Marks the CALL instructions after which nothing may change in place (see may_mutate) until
 // the frame's next event, and notes the slots each line binds. From the CALL, CPython 3.11 runs
 // on without a line event through instructions without a line and forward through its own line;
 // it reports one at any other line, and at a jump back. On that path a binding must be of its
 // line (instructions without a line may bind too: `except ... as e` ends by deleting e). See
 // CodeInfo.clean_returns.
-static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units, int first, int last) {
-    if (last - first > 100000) return;
+static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units) {
+    if (!ci->line_binds) return;
     uint32_t *seen = calloc((size_t)ni + 1, sizeof *seen);
     int *work = malloc(sizeof *work * (size_t)(2 * ni + 2));
     ci->clean_returns = seen && work ? calloc((size_t)units / 8 + 1, 1) : NULL;
-    ci->line_binds = ci->clean_returns ? calloc((size_t)(last - first + 1), sizeof *ci->line_binds) : NULL;
-    if (!ci->line_binds) { free(seen); free(work); free(ci->clean_returns); ci->clean_returns = NULL; return; }
+    if (!ci->clean_returns) { free(seen); free(work); return; }
     ci->code_units = units;
-    ci->binds_first = first;
-    ci->binds_count = last - first + 1;
-    for (int k = 0; k < ni; k++) {
-        int op = in[k].op, j = in[k].line - first;
-        if (!(op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)) continue;
-        if (j >= 0 && j < ci->binds_count) ci->line_binds[j] |= slot_bit((int)in[k].arg);
-        else ci->no_line_binds |= slot_bit((int)in[k].arg);
-    }
     for (int c = 0; c < ni; c++) {
         if (in[c].op != CALL || in[c].line < 0) continue;
         // A walk of the path from the CALL to the next event (seen[m] == c + 1: visited).
@@ -457,8 +465,7 @@ static void find_clean_returns(CodeInfo *ci, const Instr *in, int ni, int units,
                 if (seen[m] == (uint32_t)c + 1) continue;
                 seen[m] = (uint32_t)c + 1;
                 int op = in[m].op;
-                if (may_mutate(op, in[m].arg) ||
-                    (line < 0 && (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF)))
+                if (may_mutate(op, in[m].arg) || (line < 0 && binds_slot(op)))
                     clean = 0;
                 else
                     work[nw++] = m;
@@ -527,8 +534,8 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
     int span = last - first + 1;
     struct StoreLine *lines = calloc((size_t)span, sizeof *lines);
     uint8_t *bad = calloc((size_t)span, 1);
-    uint64_t *bound = calloc((size_t)span, sizeof *bound);
-    if (!lines || !bad || !bound) { free(lines); free(bad); free(bound); return; }
+    const uint64_t *bound = ci->line_binds;  // the same lines: from `first`
+    if (!lines || !bad) { free(lines); free(bad); return; }
     PyObject *names = code->co_names;
     Py_ssize_t nnames = PyTuple_Check(names) ? PyTuple_GET_SIZE(names) : 0;
     for (int k = 0; k < ni; k++) {
@@ -536,7 +543,6 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
         if (line < first) continue;
         int op = in[k].op, j = line - first;
         struct StoreLine *sl = &lines[j];
-        if (op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) bound[j] |= slot_bit((int)in[k].arg);
         if (inner_jumps[j]) bad[j] = 1;
         if (op == STORE_SUBSCR) {
             int need = 1, p = k - 1;  // the key, then the container
@@ -589,7 +595,6 @@ static void find_store_lines(CodeInfo *ci, PyCodeObject *code, const Instr *in, 
         else any = 1;
     }
     free(bad);
-    free(bound);
     if (!any) { free(lines); return; }
     ci->store_lines = lines;
     ci->stores_first = first;
@@ -641,8 +646,9 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
         if (in[k].line >= first_line && jumps_within_line(code, in, k, in[k].line)) inner_jumps[in[k].line - first_line] = 1;
 #define JUMPS_WITHIN(l) (!inner_jumps || (l) < first_line || inner_jumps[(l) - first_line])
     find_clean_calls(ci, in, ni, (int)(n / 2), first_line, last_line);
-    find_clean_returns(ci, in, ni, (int)(n / 2), first_line, last_line);
-    if (inner_jumps) find_store_lines(ci, code, in, ni, first_line, last_line, inner_jumps);
+    find_line_binds(ci, in, ni, first_line, last_line);
+    find_clean_returns(ci, in, ni, (int)(n / 2));
+    if (inner_jumps && ci->line_binds) find_store_lines(ci, code, in, ni, first_line, last_line, inner_jumps);
     int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
@@ -721,7 +727,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     for (int k = 0; k < ni; k++) {
         int op = in[k].op;
         uint32_t arg = in[k].arg;
-        if ((op == STORE_FAST || op == DELETE_FAST || op == STORE_DEREF || op == DELETE_DEREF) && !in[k].exempt)
+        if (binds_slot(op) && !in[k].exempt)
             stores[nstores++] = (Ref){in[k].line, slot_bit((int)arg), 0};
         if (!in[k].exempt && may_mutate(op, arg)) {
             int line = in[k].line;
@@ -1281,21 +1287,30 @@ static void load_plain_iterators(void) {
     if (PyErr_Occurred()) PyErr_Clear();
 }
 
+// The object on top of a frame's value stack while a trace function runs (which sets stacktop),
+// or NULL when the stack is empty.
+static inline PyObject *top_of_stack(const _PyInterpreterFrame *f) {
+    int top = f->stacktop;
+    return top > f->f_code->co_nlocalsplus ? f->localsplus[top - 1] : NULL;
+}
+
+// Whether an iterator's type is one of the plain ones (see plain_iterator_types).
+static inline int plain_iterator(PyTypeObject *t) {
+    for (int i = 0; i < plain_iterator_count; i++)
+        if (t == plain_iterator_types[i]) return 1;
+    return 0;
+}
+
 // Whether a `for` line entered at its FOR_ITER (see LineGuards) changed nothing in place: the
 // frame is at the loop body's first instruction, so the step ran and did not end the loop, and
 // the iterator it drew from, on top of the value stack, is a plain one; a value it unpacked was
 // a tuple or list of the right length (UNPACK_SEQUENCE iterates anything else).
 static int for_step_unchanged(const _PyInterpreterFrame *f, const LineGuards *g) {
     if (instruction_offset(f) != g->body_offset) return 0;
-    int top = f->stacktop;  // set while a trace function runs
-    if (top <= f->f_code->co_nlocalsplus) return 0;
-    PyObject *it = f->localsplus[top - 1];
+    PyObject *it = top_of_stack(f);
+    if (!it) return 0;
     PyTypeObject *t = Py_TYPE(it);
-    if (!g->unpack) {
-        for (int i = 0; i < plain_iterator_count; i++)
-            if (t == plain_iterator_types[i]) return 1;
-        return 0;
-    }
+    if (!g->unpack) return plain_iterator(t);
     if (t == dict_items_iterator_type) return g->unpack == 2;
     if (t != list_iterator_type && t != tuple_iterator_type) return 0;
     const SequenceIterator *s = (const SequenceIterator *)it;
@@ -1313,12 +1328,8 @@ static inline int loop_step_from_plain_iterator(const Activation *a, const _PyIn
     if (!ci->optimized || !ci->line_guards || k < 0 || k >= ci->nlines || ci->line_guards[k].for_offset != a->last_entry ||
         a->last_entry <= 0)
         return 0;
-    int top = f->stacktop;  // set while a trace function runs
-    if (top <= f->f_code->co_nlocalsplus) return 0;
-    PyTypeObject *t = Py_TYPE(f->localsplus[top - 1]);
-    for (int i = 0; i < plain_iterator_count; i++)
-        if (t == plain_iterator_types[i]) return 1;
-    return 0;
+    PyObject *it = top_of_stack(f);
+    return it && plain_iterator(Py_TYPE(it));
 }
 
 // How often another thread took the GIL (CPython counts it as threads take turns).
