@@ -317,8 +317,26 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="runs of each latency query (default 5)")
     parser.add_argument("--record-args", default="", help="extra arguments for pode record, e.g. --no-values")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"), help="where to write the results")
+    parser.add_argument("--instructions", action="store_true",
+                        help="instead, count the program thread's instructions under callgrind (needs valgrind), against plain python")
+    parser.add_argument("--baseline", help="with --instructions, another pode binary to count first and compare against")
     args = parser.parse_args()
     args.pode = os.path.abspath(args.pode)
+    if args.instructions:
+        import instructions
+        binaries = ([os.path.abspath(args.baseline)] if args.baseline else []) + [args.pode]
+        scratch = tempfile.mkdtemp(prefix="pode-bench-")
+        try:
+            rows = instructions.measure(binaries, args.workloads.split(","), scratch, PYTHON, WORKLOADS_DIR)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        instructions.print_rows(rows)
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
+                       "instructions": rows}, f, indent=2)
+        print(f"\nresults written to {args.json}")
+        return
 
     scratch = tempfile.mkdtemp(prefix="pode-bench-")
     results = {"machine": machine(), "date": datetime.datetime.now().isoformat(timespec="seconds"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what pode needs from Debian's packages (only what is missing) and builds it.
-# Usage: scripts/setup.sh [debug|release] [tests]
+# Usage: scripts/setup.sh [debug|release] [tests|bench]
 # With "tests", also what the tests need: Debian's chromium, for the info browser's test, and a
 # python3.11 virtualenv with the PyPI packages the differential test records (Tests/oracle).
+# With "bench", also valgrind, for the benchmark's instruction counts (bench/run.sh --instructions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config="${1:-release}"
@@ -14,6 +15,9 @@ dpkg -s libpython3-dev >/dev/null 2>&1 || need+=(libpython3-dev)
 dpkg -s liblz4-dev >/dev/null 2>&1 || need+=(liblz4-dev)
 dpkg -s python3.11 >/dev/null 2>&1 || need+=(python3.11)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ "$for_tests" = bench ]; then
+    dpkg -s valgrind >/dev/null 2>&1 || need+=(valgrind)  # bench/run.sh --instructions
+fi
 if [ "$for_tests" = tests ]; then
     dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
     dpkg -s python3.11-venv >/dev/null 2>&1 || need+=(python3.11-venv)
