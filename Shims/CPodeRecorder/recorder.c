@@ -1116,6 +1116,13 @@ static inline int identity_only(PyObject *o) {
     return t == &PyFunction_Type || t == &PyCFunction_Type || t == &PyCMethod_Type || t == &PyModule_Type || PyType_Check(o);
 }
 
+// Whether `v`, still the object `seen` last saw, cannot have changed: an immutable scalar, an
+// object whose fingerprint is its identity, or a tuple whose fingerprint reached only scalars
+// and tuples of them.
+static inline int cannot_have_changed(PyObject *v, const Seen *seen) {
+    return immutable_scalar(v) || identity_only(v) || (Py_TYPE(v) == &PyTuple_Type && !seen->facts.changeable);
+}
+
 // Compares one binding with what was last seen; records it when it changed. `known`: the
 // object's fingerprint and facts as they are now, when already known (see returned_seen).
 static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, const Seen *known) {
@@ -1130,8 +1137,7 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     int flags;
     uint64_t f;
     if (v == seen->ptr && seen->fp) {
-        // (A tuple whose fingerprint reached only scalars and tuples of them cannot change.)
-        if (immutable_scalar(v) || identity_only(v) || (Py_TYPE(v) == &PyTuple_Type && !seen->facts.changeable)) return;
+        if (cannot_have_changed(v, seen)) return;
         // The same dict of scalars with the same version tag: nothing in it changed. Only
         // whether another reference to it exists may have.
         if (seen->facts.flat_version && PyDict_CheckExact(v) && ((PyDictObject *)v)->ma_version_tag == seen->facts.flat_version) {
@@ -1631,17 +1637,15 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     // After a line that changed only some objects (see line_targets), a binding whose object is
     // none of them and showed nothing changeable inside is unchanged but for its sharing (a store
     // or a call may have put it in one of them).
-    PyObject *stored[8];
-    int nstored = !call && !unchanged && ci->store_lines && a->epoch == call_epoch && a->switches == gil_switches()
-                      ? line_targets(ci, a, locals, f->f_code->co_names, stored, 8) : -1;
+    PyObject *targets[8];
+    int ntargets = !call && !unchanged && ci->store_lines && a->epoch == call_epoch && a->switches == gil_switches()
+                       ? line_targets(ci, a, locals, f->f_code->co_names, targets, 8) : -1;
+    // The slots the last line binds (all of them when unknown).
+    int kb = a->last_line - ci->binds_first;
+    uint64_t rebound = ci->line_binds && kb >= 0 && kb < ci->binds_count ? ci->line_binds[kb] : ~0ull;
     // Just after a Python function returned here (see returned_callee), an object one of its
     // slots held, in a slot this line does not bind, is as its return check saw it.
     const Activation *r = call ? NULL : returned_callee(t, a);
-    uint64_t rebound = 0;
-    if (r) {
-        int k = a->last_line - ci->binds_first;
-        rebound = k >= 0 && k < ci->binds_count ? ci->line_binds[k] : ~0ull;
-    }
     a->epoch = call_epoch;
     a->switches = gil_switches();
     if (call) {
@@ -1653,12 +1657,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     // the line binds can hold another object, and only those it names another reference: look
     // at those alone (`look`, one bit per slot; all of them otherwise).
     uint64_t look = ~0ull;
-    if (unchanged && a->complete && ci->line_binds) {
-        int kb = a->last_line - ci->binds_first;
-        if (kb >= 0 && kb < ci->binds_count) {
-            look = ci->line_binds[kb] | ci->no_line_binds | (kept_nothing ? 0 : refs);
-            if (look & slot_bit(63)) look = ~0ull;
-        }
+    if (unchanged && a->complete && rebound != ~0ull) {
+        look = rebound | ci->no_line_binds | (kept_nothing ? 0 : refs);
+        if (look & slot_bit(63)) look = ~0ull;
     }
     for (int i = -1, n = ci->nslots;;) {
         if (look == ~0ull) {
@@ -1686,9 +1687,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
                 if (!immutable_scalar(v)) s->seen.facts.shared = pode_referenced_elsewhere(v);
                 continue;
             }
-            if (nstored >= 0 && s->seen.fp && !s->seen.facts.changeable) {
+            if (ntargets >= 0 && s->seen.fp && !s->seen.facts.changeable) {
                 int target = 0;
-                for (int j = 0; j < nstored; j++) target |= stored[j] == v;
+                for (int j = 0; j < ntargets; j++) target |= targets[j] == v;
                 if (!target) {
                     if (!immutable_scalar(v) && pode_referenced_elsewhere(v)) s->seen.facts.shared = 1;
                     continue;
@@ -1697,7 +1698,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
         }
         const Seen *known = NULL;
         Seen returned;
-        if (r && v && !(rebound & slot_bit(i)) && !immutable_scalar(v) && (known = returned_seen(r, v))) {
+        // (Not looked up for an object that cannot have changed, which check_binding passes over.)
+        if (r && v && !(rebound & slot_bit(i)) && !immutable_scalar(v) &&
+            !(v == s->seen.ptr && s->seen.fp && cannot_have_changed(v, &s->seen)) && (known = returned_seen(r, v))) {
             // Its check counted the callee's own reference; with nothing inside, the object's
             // own count says whether it is shared now.
             returned = *known;
