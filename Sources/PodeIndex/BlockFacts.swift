@@ -24,9 +24,6 @@ public struct BlockFacts {
     /// block have it. BlockSummary finds the shapes from the classes.
     var classes = TextSet()
     var classCounts: [Int] = []
-    private var shapeFields: [UInt32] = []
-    private var classTexts: [UInt32] = []
-    private var eventOpen = false
     static let noText = UInt32.max
     /// Whether shapes and classes are kept (for BlockSummary).
     let summarized: Bool
@@ -37,25 +34,83 @@ public struct BlockFacts {
 
     /// Adds every event of one frame payload.
     public mutating func add(payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64) throws {
-        try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { addPlace($0, valueCount: $1) }, value: { v in
-            addValue(name: v.name, type: v.type, flags: v.flags, text: v.text)
+        var open = OpenEvent()
+        defer { open.deallocate() }
+        try EventDecoder.scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { h, n in
+            closeEvent(&open)
+            addPlace(h, valueCount: n, &open)
+        }, value: { v in
+            addValue(name: v.name, type: v.type, flags: v.flags, text: v.text, &open)
         })
-        closeEvent()
+        closeEvent(&open)
     }
 
     /// Adds one decoded event (the same facts as the payload path).
     public mutating func add(_ e: Event) {
-        addPlace(e, valueCount: e.values.count)
+        var open = OpenEvent()
+        defer { open.deallocate() }
+        var h = EventHeader(seq: e.seq, time: e.time, kind: e.kind)
+        h.thread = e.thread
+        h.code = e.code
+        h.line = e.line
+        h.valueLine = e.valueLine
+        addPlace(h, valueCount: e.values.count, &open)
         for v in e.values {
             var text = v.text
-            text.withUTF8 { addValue(name: v.name, type: v.type, flags: v.flags, text: UnsafeRawBufferPointer($0)) }
+            text.withUTF8 { addValue(name: v.name, type: v.type, flags: v.flags, text: UnsafeRawBufferPointer($0), &open) }
         }
-        closeEvent()
+        closeEvent(&open)
+    }
+
+    /// The class of the event being read, as BlockFacts.classes keeps it: its shape's six
+    /// words, three per value, then one text entry per value, each written in its place as the
+    /// values come (a buffer of the scan's own, so that filling it is plain stores).
+    struct OpenEvent {
+        private(set) var words: UnsafeMutablePointer<UInt32>? = nil
+        private var capacity = 0
+        /// Values the open event has and has had filled in; words in use.
+        private(set) var valueCount = 0
+        private(set) var filled = 0
+        var isOpen = false
+
+        var wordCount: Int { 6 + 4 * valueCount }
+
+        mutating func start(_ h: EventHeader, valueCount n: Int) {
+            if 6 + 4 * n > capacity {
+                words?.deallocate()
+                capacity = max(64, 6 + 4 * n)
+                words = .allocate(capacity: capacity)
+            }
+            let w = words!
+            w[0] = UInt32(h.kind.rawValue)
+            w[1] = h.thread
+            w[2] = h.code
+            w[3] = h.line
+            w[4] = n == 0 ? 0 : h.valueLine
+            w[5] = UInt32(truncatingIfNeeded: n)
+            valueCount = n
+            filled = 0
+            isOpen = true
+        }
+
+        /// Fills in the next value (the scan gives exactly `valueCount` of them).
+        @inline(__always)
+        mutating func fill(name: UInt32, type: UInt32, deleted: Bool, text: UInt32) {
+            guard filled < valueCount, let w = words else { return }
+            let at = 6 + 3 * filled
+            w[at] = name
+            w[at + 1] = deleted ? 0 : type
+            w[at + 2] = deleted ? 1 : 0
+            w[6 + 3 * valueCount + filled] = text
+            filled += 1
+        }
+
+        func deallocate() { words?.deallocate() }
     }
 
     @inline(__always)
-    private mutating func addPlace(_ h: Event, valueCount: Int) {
-        if summarized { openEvent(h, valueCount: valueCount) }
+    private mutating func addPlace(_ h: EventHeader, valueCount: Int, _ open: inout OpenEvent) {
+        if summarized { open.start(h, valueCount: valueCount) }
         if eventCount == 0 { firstSeq = h.seq }
         eventCount += 1
         lastSeq = h.seq
@@ -67,43 +122,22 @@ public struct BlockFacts {
     }
 
     @inline(__always)
-    private mutating func addValue(name: UInt32, type: UInt32, flags: ValueFlags, text: UnsafeRawBufferPointer) {
+    private mutating func addValue(name: UInt32, type: UInt32, flags: ValueFlags, text: UnsafeRawBufferPointer, _ open: inout OpenEvent) {
         names.insert(name)
-        let deleted = flags.contains(.deleted)
-        if summarized {
-            shapeFields.append(name)
-            shapeFields.append(deleted ? 0 : type)
-            shapeFields.append(deleted ? 1 : 0)
-        }
-        if deleted {
-            if summarized { classTexts.append(Self.noText) }
+        if flags.contains(.deleted) {
+            if summarized { open.fill(name: name, type: type, deleted: true, text: Self.noText) }
             return
         }
         types.insert(type)
         let entry = texts.insert(type: type, truncated: flags.contains(.truncated), bytes: text)
-        if summarized { classTexts.append(UInt32(entry)) }
-    }
-
-    /// Starts the shape of an event (closing the one before).
-    private mutating func openEvent(_ h: Event, valueCount: Int) {
-        closeEvent()
-        eventOpen = true
-        shapeFields.removeAll(keepingCapacity: true)
-        shapeFields.append(UInt32(h.kind.rawValue))
-        shapeFields.append(h.thread)
-        shapeFields.append(h.code)
-        shapeFields.append(h.line)
-        shapeFields.append(valueCount == 0 ? 0 : h.valueLine)
-        shapeFields.append(UInt32(truncatingIfNeeded: valueCount))
-        classTexts.removeAll(keepingCapacity: true)
+        if summarized { open.fill(name: name, type: type, deleted: false, text: UInt32(entry)) }
     }
 
     /// Files the event being read under its class (one table lookup per event).
-    private mutating func closeEvent() {
-        guard eventOpen else { return }
-        eventOpen = false
-        shapeFields.append(contentsOf: classTexts)
-        let k = shapeFields.withUnsafeBytes { classes.insert(type: 0, truncated: false, bytes: $0) }
+    private mutating func closeEvent(_ open: inout OpenEvent) {
+        guard open.isOpen, let words = open.words else { return }
+        open.isOpen = false
+        let k = classes.insert(type: 0, truncated: false, bytes: UnsafeRawBufferPointer(start: words, count: open.wordCount * 4))
         if k == classCounts.count { classCounts.append(1) } else { classCounts[k] += 1 }
     }
 
@@ -122,7 +156,6 @@ public struct BlockFacts {
         texts.removeAll()
         classes.removeAll()
         classCounts.removeAll(keepingCapacity: true)
-        eventOpen = false
     }
 
     /// The event kinds present.

@@ -59,27 +59,51 @@ public enum BlockSummary {
         var mask: UInt64
         var count: Int
         var next: Int32
+        var term: Int32
     }
 
-    /// The rows of a block, chained by term.
+    /// The rows of a block, chained by term, and found by term, shape and mask through an
+    /// open-addressing table (a common term has a row for each of hundreds of shapes: walking
+    /// its chain for every class was most of the summary's cost).
     struct RowTable {
         var head: [Int32]
         var rows: [Row] = []
+        private var slots = [Int32](repeating: -1, count: 1024)
 
         init(terms: Int) { head = [Int32](repeating: -1, count: terms) }
 
+        @inline(__always)
+        private static func hash(_ term: Int32, _ shape: Int32, _ mask: UInt64) -> Int {
+            var h = (UInt64(UInt32(bitPattern: term)) << 32 | UInt64(UInt32(bitPattern: shape))) &* 0x9E37_79B9_7F4A_7C15
+            h = (h ^ mask ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+            return Int(truncatingIfNeeded: h ^ (h >> 32))
+        }
+
         mutating func add(_ term: Int32, _ shape: Int32, _ mask: UInt64, _ count: Int) {
-            let t = Int(term)
-            var r = Int(head[t])
-            while r >= 0 {
-                if rows[r].shape == shape && rows[r].mask == mask {
+            var slotMask = slots.count - 1
+            var j = Self.hash(term, shape, mask) & slotMask
+            while true {
+                let r = Int(slots[j])
+                if r < 0 { break }
+                if rows[r].shape == shape && rows[r].mask == mask && rows[r].term == term {
                     rows[r].count += count
                     return
                 }
-                r = Int(rows[r].next)
+                j = (j + 1) & slotMask
             }
-            rows.append(Row(shape: shape, mask: mask, count: count, next: head[t]))
+            let t = Int(term)
+            rows.append(Row(shape: shape, mask: mask, count: count, next: head[t], term: term))
             head[t] = Int32(rows.count - 1)
+            slots[j] = head[t]
+            if rows.count * 2 > slots.count {
+                slots = [Int32](repeating: -1, count: slots.count * 2)
+                slotMask = slots.count - 1
+                for (k, row) in rows.enumerated() {
+                    var i = Self.hash(row.term, row.shape, row.mask) & slotMask
+                    while slots[i] >= 0 { i = (i + 1) & slotMask }
+                    slots[i] = Int32(k)
+                }
+            }
         }
 
         /// Replaces `list` with the rows of `term`, by shape and mask (a reused buffer: most

@@ -59,6 +59,29 @@ public struct Event: Sendable {
     }
 }
 
+/// An event's fields but its values (what EventDecoder.scan reads before them; no array, so
+/// reading one costs no reference counting).
+public struct EventHeader {
+    public var seq: UInt64
+    public var time: UInt64
+    public var kind: EventKind
+    public var thread: UInt32 = 0
+    public var activation: UInt64 = 0
+    public var caller: UInt64 = 0
+    public var callerLine: UInt32 = 0
+    public var code: UInt32 = 0
+    public var line: UInt32 = 0
+    public var depth: UInt32 = 0
+    /// 0 when the event has no values.
+    public var valueLine: UInt32 = 0
+
+    public init(seq: UInt64, time: UInt64, kind: EventKind) {
+        self.seq = seq
+        self.time = time
+        self.kind = kind
+    }
+}
+
 public struct LogFormatError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
@@ -122,16 +145,14 @@ public struct RawValue {
 
 /// Reads frame payloads (the event layout is described in docs/trace-format.md).
 public enum EventDecoder {
-    /// Calls `event` for each event of a payload (its values not yet filled in, with their
-    /// count), then `value` for each of its values, without copying any text: the indexer's
-    /// fast path.
+    /// Calls `event` for each event of a payload (its header, with its value count), then
+    /// `value` for each of its values, without copying any text: the indexer's fast path.
     public static func scan(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
-                            event: (Event, Int) throws -> Void, value: (RawValue) throws -> Void) throws {
+                            event: (EventHeader, Int) throws -> Void, value: (RawValue) throws -> Void) throws {
         var c = ByteCursor(payload)
         while !c.atEnd {
             guard let kind = EventKind(rawValue: try c.byte()) else { throw LogFormatError("unknown event kind") }
-            var h = Event(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind, thread: 0,
-                          activation: 0, caller: 0, callerLine: 0, code: 0, line: 0, depth: 0, valueLine: 0, values: [])
+            var h = EventHeader(seq: baseSeq + (try c.varint()), time: baseTime + (try c.varint()), kind: kind)
             h.thread = UInt32(truncatingIfNeeded: try c.varint())
             h.activation = try c.varint()
             h.code = UInt32(truncatingIfNeeded: try c.varint())
@@ -158,8 +179,9 @@ public enum EventDecoder {
     /// Decodes the events of one frame payload.
     public static func decode(_ payload: UnsafeRawBufferPointer, baseSeq: UInt64, baseTime: UInt64,
                               into out: inout [Event]) throws {
-        try scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { e, valueCount in
-            var e = e
+        try scan(payload, baseSeq: baseSeq, baseTime: baseTime, event: { h, valueCount in
+            var e = Event(seq: h.seq, time: h.time, kind: h.kind, thread: h.thread, activation: h.activation, caller: h.caller,
+                          callerLine: h.callerLine, code: h.code, line: h.line, depth: h.depth, valueLine: h.valueLine, values: [])
             e.values.reserveCapacity(valueCount)
             out.append(e)
         }, value: { v in
