@@ -1,5 +1,7 @@
 /// LEB128 varints, as the recorder writes them.
 public enum Varint {
+    /// Appends `v` as a varint (inlinable: the summary and document encoders call it per number).
+    @inlinable
     public static func append(_ v: UInt64, to out: inout [UInt8]) {
         var v = v
         while v >= 0x80 {
