@@ -107,13 +107,34 @@ public final class LogReader {
         return at
     }
 
-    /// All events of the frames in `offset..<end`.
-    public func events(from offset: Int, to end: Int) throws -> [Event] {
+    /// All events of the frames in `offset..<end`; with `framesHolding`, only those of the
+    /// frames whose payload holds those bytes somewhere (the others are not decoded).
+    public func events(from offset: Int, to end: Int, framesHolding bytes: [UInt8]? = nil) throws -> [Event] {
         var out: [Event] = []
         try forEachFrame(from: offset, to: end) { frame in
-            try frame.payload.withUnsafeBytes { try EventDecoder.decode($0, baseSeq: frame.baseSeq, baseTime: frame.baseTime, into: &out) }
+            try frame.payload.withUnsafeBytes { payload in
+                if let bytes, !Self.holds(payload, bytes) { return }
+                try EventDecoder.decode(payload, baseSeq: frame.baseSeq, baseTime: frame.baseTime, into: &out)
+            }
             return true
         }
         return out
+    }
+
+    /// Whether `bytes` occur in `payload`: memchr finds each place the first byte is, memcmp
+    /// looks at the rest (a frame is tens of KiB, and this is all a scan does for most frames).
+    static func holds(_ payload: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
+        guard let first = bytes.first else { return true }
+        guard let base = payload.baseAddress, payload.count >= bytes.count else { return false }
+        return bytes.withUnsafeBytes { needle in
+            let last = base + (payload.count - bytes.count)  // the last place a match can start
+            var at = base
+            while at <= last {
+                guard let found = memchr(at, Int32(first), last - at + 1) else { return false }
+                if memcmp(found, needle.baseAddress!, bytes.count) == 0 { return true }
+                at = UnsafeRawPointer(found) + 1
+            }
+            return false
+        }
     }
 }

@@ -99,6 +99,13 @@ public final class GrepPattern {
         return (words, prefixes)
     }
 
+    /// Texts every match contains, character for character: the pattern's literal runs, or
+    /// the fixed string itself. None with -i (a match may differ from them in case).
+    public func requiredLiterals() -> [String] {
+        guard !ignoreCase else { return [] }
+        return (fixed ? [source] : Self.literalRuns(source).map(\.text)).filter { !$0.isEmpty && !$0.contains("\u{FFFD}") }
+    }
+
     /// A run of literal characters, and whether the pattern says a word starts where it starts
     /// (after `^`, `\b` or `\<`).
     struct LiteralRun: Equatable {

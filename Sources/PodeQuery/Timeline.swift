@@ -95,6 +95,14 @@ public final class Timeline {
         return events
     }
 
+    /// The events of segment `index` in its frames whose payload holds `bytes` (see
+    /// LogReader.events(from:to:framesHolding:)); not kept, being only part of the segment.
+    func events(inSegment index: Int, framesHolding bytes: [UInt8]) throws -> [Event] {
+        if let hit = decoded.first(where: { $0.index == index }) { return hit.events }
+        let s = try segment(index)
+        return try reader.events(from: s.offset, to: s.end, framesHolding: bytes)
+    }
+
     /// Event number `seq`, or nil when the trace has no such event.
     public func event(_ seq: UInt64) throws -> Event? {
         guard let i = try segmentIndex(containing: seq) else { return nil }

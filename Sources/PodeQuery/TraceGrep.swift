@@ -28,8 +28,10 @@ extension TraceSearcher {
     /// The query that narrows grep's candidates to blocks holding the pattern's literal words
     /// and the filters; nil when nothing narrows them (every event is checked).
     public func grepQuery(_ pattern: GrepPattern, _ filters: GrepFilters) throws -> CompiledQuery? {
-        let (words, prefixes) = pattern.requiredWords()
+        let (words, allPrefixes) = pattern.requiredWords()
         var clauses = words.filter { !Self.unindexedWords.contains($0) }
+        // A prefix such words may complete ("del" of "x deleted") narrows nothing either.
+        let prefixes = allPrefixes.filter { p in !Self.unindexedWords.contains { $0.hasPrefix(p) } }
         let longest = prefixes.map(\.count).max() ?? 0
         // A short prefix expands to many terms: use it only when nothing better narrows.
         for p in prefixes where p.count >= 3 || (clauses.isEmpty && p.count >= 2 && p.count == longest) {
@@ -67,11 +69,36 @@ extension TraceSearcher {
         } else {
             segments = Array(0..<timeline.segmentCount)
         }
+        let literal = payloadLiteral(pattern)
         for index in segments {
-            for e in try timeline.events(inSegment: index) {
+            let events = try literal.map { try timeline.events(inSegment: index, framesHolding: $0) } ?? timeline.events(inSegment: index)
+            for e in events {
                 let matched = grepMatches(e, pattern, filters)
                 if !matched.isEmpty, try !body(Hit(event: e, matchedValues: matched)) { return }
             }
         }
+    }
+
+    /// Bytes every matching event's frame holds as the log stores it: the longest of the
+    /// pattern's required literals that can only lie within a value's text, never in part in
+    /// the `name = ` or `name deleted` of a grep line (the log holds names as numbers). A frame
+    /// without them has no match and is not decoded. Nil when no literal is such.
+    func payloadLiteral(_ pattern: GrepPattern) -> [UInt8]? {
+        let literals = pattern.requiredLiterals().map { Array($0.utf8) }.filter { !$0.isEmpty }
+        guard !literals.isEmpty else { return nil }
+        let reserved = [ValueName.returnValue, ValueName.exception, ValueName.yieldValue].map(definitions.valueName)
+        let names = reserved + Array(definitions.names.values) + ["?"]
+        let decorations = names.flatMap { [Array(($0 + " = ").utf8), Array(($0 + " deleted").utf8)] }
+        return literals.filter { literal in !decorations.contains { Self.mayOverlap(literal, $0) } }.max { $0.count < $1.count }
+    }
+
+    /// Whether `literal` can lie in a grep line wholly or in part within `decoration`, which
+    /// starts the line: inside it, or beginning in it and going on past its end.
+    static func mayOverlap(_ literal: [UInt8], _ decoration: [UInt8]) -> Bool {
+        if decoration.count >= literal.count {
+            for start in 0...(decoration.count - literal.count) where decoration[start..<start + literal.count].elementsEqual(literal) { return true }
+        }
+        for k in 1...min(literal.count, decoration.count) where decoration.suffix(k).elementsEqual(literal.prefix(k)) { return true }
+        return false
     }
 }

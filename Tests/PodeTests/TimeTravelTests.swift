@@ -226,6 +226,40 @@ final class TimeTravelTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("index 5 is out of range"), r.stdout)
     }
 
+    /// A scan for a pattern without index words decodes only the frames whose bytes hold one
+    /// of its literals, and only a literal no grep line can take from its `name = ` part: a
+    /// match through a variable's name, or `name deleted`, is still found. A word or prefix of
+    /// a grep line's own words ("deleted") does not narrow through the index.
+    func testGrepScanLiterals() throws {
+        let dir = try Harness.record("""
+        def main():
+            total = 0
+            for i in range(3000):
+                label = "hay-%d" % i
+                total += i
+            needle_box = 7
+            label = "a-needle-here"
+            del needle_box
+            return total
+
+        main()
+
+        """, as: "s.py")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let count = { (args: [String]) throws -> String in
+            try Harness.pode(["grep", "--trace", "t", "-c"] + args, in: dir).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertEqual(try count(["edle-h"]), "1")  // inside a value's text
+        XCTAssertEqual(try count(["y-29[0-9]9"]), "10")
+        XCTAssertEqual(try count(["-i", "EDLE-H"]), "1")
+        XCTAssertEqual(try count(["dle_box = 7"]), "1")  // begins in a name
+        XCTAssertEqual(try count(["box deleted"]), "1")
+        XCTAssertEqual(try count(["box del"]), "1")  // "del" may be the start of "deleted", which no index holds
+        XCTAssertEqual(try count(["eedle_b"]), "2")  // inside a name: its value and its deletion
+        XCTAssertEqual(try count(["l = 'a-nee"]), "1")
+        XCTAssertEqual(try Harness.pode(["grep", "--trace", "t", "edle-x"], in: dir).status, 1)
+    }
+
     /// grep -C prints context events with '-' and '--' between groups, byte for byte.
     func testGrepContextTranscript() throws {
         let dir = try Harness.record("""
