@@ -212,6 +212,9 @@ struct TextSet {
     private(set) var arena: [UInt8] = []
     private var table: [Int32] = Array(repeating: -1, count: 1024)
 
+    /// The bytes of all entries.
+    var byteCount: Int { arena.count }
+
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         var h = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)

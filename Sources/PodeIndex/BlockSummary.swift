@@ -125,69 +125,108 @@ public enum BlockSummary {
         var table = RowTable(terms: textTerms.count)
         var shapes = TextSet()
         var shapeCounts: [Int] = []
+        // A class's terms with the values holding each; a term's place in `masks` while its
+        // stamp is the class's number.
         var masks: [(term: Int32, mask: UInt64)] = []
-        var fields: [UInt32] = []
-        for (k, entry) in facts.classes.entries.enumerated() {
-            let count = facts.classCounts[k]
-            facts.classes.copyWords(entry, into: &fields)
-            // The class's shape, then one text entry per value (see BlockFacts.classes).
-            guard fields.count >= 6 else { return nil }
-            let texts = Int(fields[5])
-            let shapeEnd = 6 + 3 * texts
-            guard texts <= maxValues, fields.count == shapeEnd + texts else { return nil }
-            let shapeIndex = fields.withUnsafeBytes { shapes.insert(type: 0, truncated: false, bytes: UnsafeRawBufferPointer(rebasing: $0[0..<shapeEnd * 4])) }
-            if shapeIndex == shapeCounts.count { shapeCounts.append(count) } else { shapeCounts[shapeIndex] += count }
-            let shape = Int32(shapeIndex)
-            if texts == 1 {
-                if fields[shapeEnd] != BlockFacts.noText { for term in textTerms.numbers(ofText: Int(fields[shapeEnd])) { table.add(term, shape, 1, count) } }
-                continue
-            }
-            masks.removeAll(keepingCapacity: true)
-            for i in 0..<texts where fields[shapeEnd + i] != BlockFacts.noText {
-                for term in textTerms.numbers(ofText: Int(fields[shapeEnd + i])) {
-                    if let j = masks.firstIndex(where: { $0.term == term }) { masks[j].mask |= 1 << UInt64(i) }
-                    else { masks.append((term, 1 << UInt64(i))) }
+        var maskAt = [Int32](repeating: 0, count: textTerms.count)
+        var maskStamp = [Int32](repeating: -1, count: textTerms.count)
+        let wellFormed = facts.classes.withArena { arena -> Bool in
+            for (k, entry) in facts.classes.entries.enumerated() {
+                let count = facts.classCounts[k]
+                let words = entry.length / 4
+                func word(_ i: Int) -> UInt32 { arena.loadUnaligned(fromByteOffset: entry.start + 4 * i, as: UInt32.self) }
+                // The class's shape, then one text entry per value (see BlockFacts.classes).
+                guard words >= 6 else { return false }
+                let texts = Int(word(5))
+                let shapeEnd = 6 + 3 * texts
+                guard texts <= maxValues, words == shapeEnd + texts else { return false }
+                let shapeIndex = shapes.insert(type: 0, truncated: false, bytes: UnsafeRawBufferPointer(rebasing: arena[entry.start..<entry.start + shapeEnd * 4]))
+                if shapeIndex == shapeCounts.count { shapeCounts.append(count) } else { shapeCounts[shapeIndex] += count }
+                let shape = Int32(shapeIndex)
+                if texts == 1 {
+                    let text = word(shapeEnd)
+                    if text != BlockFacts.noText { for term in textTerms.numbers(ofText: Int(text)) { table.add(term, shape, 1, count) } }
+                    continue
                 }
+                masks.removeAll(keepingCapacity: true)
+                for i in 0..<texts {
+                    let text = word(shapeEnd + i)
+                    guard text != BlockFacts.noText else { continue }
+                    for term in textTerms.numbers(ofText: Int(text)) {
+                        let t = Int(term)
+                        if maskStamp[t] == Int32(truncatingIfNeeded: k) {
+                            masks[Int(maskAt[t])].mask |= 1 << UInt64(i)
+                        } else {
+                            maskStamp[t] = Int32(truncatingIfNeeded: k)
+                            maskAt[t] = Int32(masks.count)
+                            masks.append((term, 1 << UInt64(i)))
+                        }
+                    }
+                }
+                for m in masks { table.add(m.term, shape, m.mask, count) }
             }
-            for m in masks { table.add(m.term, shape, m.mask, count) }
+            return true
         }
+        guard wellFormed else { return nil }
 
         var out: [UInt8] = [version]
+        out.reserveCapacity(1 + 8 * shapes.entries.count + shapes.byteCount + 5 * textTerms.count + 16)
         Varint.append(UInt64(shapeCounts.count), to: &out)
-        for (k, entry) in shapes.entries.enumerated() {
-            Varint.append(UInt64(shapeCounts[k]), to: &out)
-            shapes.copyWords(entry, into: &fields)
-            for field in fields { Varint.append(UInt64(field), to: &out) }
-        }
-        let keys = textTerms.terms.entries
-        let order = textTerms.terms.withArena { arena in
-            keys.indices.filter { table.head[$0] >= 0 && keys[$0].length <= maxTermBytes }.sorted { a, b in
-                precedes(UnsafeRawBufferPointer(rebasing: arena[keys[a].start..<keys[a].start + keys[a].length]),
-                         UnsafeRawBufferPointer(rebasing: arena[keys[b].start..<keys[b].start + keys[b].length]))
+        shapes.withArena { arena in
+            for (k, entry) in shapes.entries.enumerated() {
+                Varint.append(UInt64(shapeCounts[k]), to: &out)
+                for i in 0..<entry.length / 4 { Varint.append(UInt64(arena.loadUnaligned(fromByteOffset: entry.start + 4 * i, as: UInt32.self)), to: &out) }
             }
         }
+        let keys = textTerms.terms.entries
         var entries: [UInt8] = []
         var starts: [UInt32] = []
         var list: [Row] = []
-        for id in order {
-            starts.append(UInt32(entries.count))
-            Varint.append(UInt64(keys[id].length), to: &entries)
-            textTerms.terms.withBytes(keys[id]) { entries.append(contentsOf: $0) }
-            table.rows(of: id, into: &list)
-            Varint.append(UInt64(list.count), to: &entries)
-            for row in list {
-                Varint.append(UInt64(row.shape), to: &entries)
-                Varint.append(row.mask, to: &entries)
-                Varint.append(UInt64(row.count), to: &entries)
+        textTerms.terms.withArena { arena in
+            // Terms in byte order: by their first eight bytes as a big-endian number, then (for
+            // equal ones) by all their bytes.
+            func bytes(_ id: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: arena[keys[id].start..<keys[id].start + keys[id].length]) }
+            var order: [(head: UInt64, id: Int)] = []
+            order.reserveCapacity(keys.count)
+            for id in keys.indices where table.head[id] >= 0 && keys[id].length <= maxTermBytes {
+                var head: UInt64 = 0
+                let b = bytes(id)
+                for i in 0..<8 { head = head << 8 | UInt64(i < b.count ? b[i] : 0) }
+                order.append((head, id))
             }
-            let sum = entries.withUnsafeBytes { podeChecksum(UnsafeRawBufferPointer(rebasing: $0[Int(starts.last!)...])) }
-            entries.appendLE(sum)
+            order.sort { $0.head != $1.head ? $0.head < $1.head : precedes(bytes($0.id), bytes($1.id)) }
+            entries.reserveCapacity(order.count * 24 + table.rows.count * 6)
+            starts.reserveCapacity(order.count)
+            for (_, id) in order {
+                let start = entries.count
+                starts.append(UInt32(start))
+                Varint.append(UInt64(keys[id].length), to: &entries)
+                entries.append(contentsOf: bytes(id))
+                table.rows(of: id, into: &list)
+                Varint.append(UInt64(list.count), to: &entries)
+                for row in list {
+                    Varint.append(UInt64(row.shape), to: &entries)
+                    Varint.append(row.mask, to: &entries)
+                    Varint.append(UInt64(row.count), to: &entries)
+                }
+                let sum = entries.withUnsafeBytes { podeChecksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                appendLE(sum, to: &entries)
+            }
         }
-        Varint.append(UInt64(order.count), to: &out)
-        for s in starts { out.appendLE(s) }
-        out.appendLE(out.withUnsafeBytes { podeChecksum($0) })
+        Varint.append(UInt64(starts.count), to: &out)
+        for s in starts { appendLE(s, to: &out) }
+        appendLE(out.withUnsafeBytes { podeChecksum($0) }, to: &out)
         out += entries
         return out
+    }
+
+    /// Appends `v`'s four bytes, least significant first.
+    @inline(__always)
+    static func appendLE(_ v: UInt32, to out: inout [UInt8]) {
+        out.append(UInt8(truncatingIfNeeded: v))
+        out.append(UInt8(truncatingIfNeeded: v >> 8))
+        out.append(UInt8(truncatingIfNeeded: v >> 16))
+        out.append(UInt8(truncatingIfNeeded: v >> 24))
     }
 
     /// Byte order of terms, as the entries are sorted.
