@@ -220,6 +220,23 @@ struct TextSet {
         var h = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
         var i = 0
         let n = bytes.count
+        if n >= 32 {
+            // Four independent lanes for long texts (a dict or a list of a few hundred bytes):
+            // one multiply chain would wait on itself at every word.
+            var a = h, b = h ^ 0x2545_F491_4F6C_DD1D, c = h ^ 0x1405_7B7E_F767_814F, d = h ^ 0x6C62_272E_07BB_0142
+            while i + 32 <= n {
+                a = (a ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                b = (b ^ bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                c = (c ^ bytes.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                d = (d ^ bytes.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                a ^= a >> 32
+                b ^= b >> 29
+                c ^= c >> 31
+                d ^= d >> 27
+                i += 32
+            }
+            h = ((a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F) ^ (c &* 0x1656_67B1_9E37_79F9) ^ d) &* 0xFF51_AFD7_ED55_8CCD
+        }
         while i + 8 <= n {
             h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
             h ^= h >> 32
