@@ -70,7 +70,14 @@ public enum BlockSummary {
         var rows: [Row] = []
         private var slots = [Int32](repeating: -1, count: 1024)
 
-        init(terms: Int) { head = [Int32](repeating: -1, count: terms) }
+        /// A table for `terms` terms and about `rows` rows at most (sized once, so that it is
+        /// not built again and again as it fills).
+        init(terms: Int, rows: Int = 0) {
+            head = [Int32](repeating: -1, count: terms)
+            var size = 1024
+            while size < 2 * rows && size < 1 << 22 { size *= 2 }
+            slots = [Int32](repeating: -1, count: size)
+        }
 
         @inline(__always)
         private static func hash(_ term: Int32, _ shape: Int32, _ mask: UInt64) -> Int {
@@ -122,7 +129,20 @@ public enum BlockSummary {
     /// The summary of a block, given the index terms of its distinct texts; nil when an event
     /// has more than 64 values.
     static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
-        var table = RowTable(terms: textTerms.count)
+        // At most one row per term of each value of each class.
+        let bound = facts.classes.withArena { arena -> Int in
+            var n = 0
+            for entry in facts.classes.entries where entry.length >= 24 {
+                let texts = Int(arena.loadUnaligned(fromByteOffset: entry.start + 20, as: UInt32.self))
+                guard texts <= maxValues, entry.length == 4 * (6 + 4 * texts) else { continue }
+                for i in 0..<texts {
+                    let text = arena.loadUnaligned(fromByteOffset: entry.start + 4 * (6 + 3 * texts + i), as: UInt32.self)
+                    if text != BlockFacts.noText { n += textTerms.numbers(ofText: Int(text)).count }
+                }
+            }
+            return n
+        }
+        var table = RowTable(terms: textTerms.count, rows: bound)
         var shapes = TextSet()
         var shapeCounts: [Int] = []
         // A class's terms with the values holding each; a term's place in `masks` while its
