@@ -126,19 +126,39 @@ public enum BlockSummary {
         }
     }
 
+    /// One class of BlockFacts.classes read in place: its shape (six words, then three per
+    /// value), then one text entry per value. Nil when the entry is not laid out so.
+    struct ClassWords {
+        let arena: UnsafeRawBufferPointer
+        let start: Int
+        /// The number of values.
+        let texts: Int
+
+        init?(_ entry: TextSet.Entry, in arena: UnsafeRawBufferPointer) {
+            guard entry.length >= 24 else { return nil }
+            let texts = Int(arena.loadUnaligned(fromByteOffset: entry.start + 20, as: UInt32.self))
+            guard texts <= BlockSummary.maxValues, entry.length == 4 * (6 + 4 * texts) else { return nil }
+            self.arena = arena
+            start = entry.start
+            self.texts = texts
+        }
+
+        /// The shape's bytes, as BlockSummary keeps shapes.
+        var shape: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: arena[start..<start + 4 * (6 + 3 * texts)]) }
+
+        /// Value `i`'s text entry (BlockFacts.noText for a deleted one).
+        func text(_ i: Int) -> UInt32 { arena.loadUnaligned(fromByteOffset: start + 4 * (6 + 3 * texts + i), as: UInt32.self) }
+    }
+
     /// The summary of a block, given the index terms of its distinct texts; nil when an event
     /// has more than 64 values.
     static func encode(_ facts: BlockFacts, textTerms: Schema.TextTerms) -> [UInt8]? {
         // At most one row per term of each value of each class.
         let bound = facts.classes.withArena { arena -> Int in
             var n = 0
-            for entry in facts.classes.entries where entry.length >= 24 {
-                let texts = Int(arena.loadUnaligned(fromByteOffset: entry.start + 20, as: UInt32.self))
-                guard texts <= maxValues, entry.length == 4 * (6 + 4 * texts) else { continue }
-                for i in 0..<texts {
-                    let text = arena.loadUnaligned(fromByteOffset: entry.start + 4 * (6 + 3 * texts + i), as: UInt32.self)
-                    if text != BlockFacts.noText { n += textTerms.numbers(ofText: Int(text)).count }
-                }
+            for entry in facts.classes.entries {
+                guard let c = ClassWords(entry, in: arena) else { continue }
+                for i in 0..<c.texts where c.text(i) != BlockFacts.noText { n += textTerms.numbers(ofText: Int(c.text(i))).count }
             }
             return n
         }
@@ -153,24 +173,18 @@ public enum BlockSummary {
         let wellFormed = facts.classes.withArena { arena -> Bool in
             for (k, entry) in facts.classes.entries.enumerated() {
                 let count = facts.classCounts[k]
-                let words = entry.length / 4
-                func word(_ i: Int) -> UInt32 { arena.loadUnaligned(fromByteOffset: entry.start + 4 * i, as: UInt32.self) }
-                // The class's shape, then one text entry per value (see BlockFacts.classes).
-                guard words >= 6 else { return false }
-                let texts = Int(word(5))
-                let shapeEnd = 6 + 3 * texts
-                guard texts <= maxValues, words == shapeEnd + texts else { return false }
-                let shapeIndex = shapes.insert(type: 0, truncated: false, bytes: UnsafeRawBufferPointer(rebasing: arena[entry.start..<entry.start + shapeEnd * 4]))
+                guard let c = ClassWords(entry, in: arena) else { return false }
+                let shapeIndex = shapes.insert(type: 0, truncated: false, bytes: c.shape)
                 if shapeIndex == shapeCounts.count { shapeCounts.append(count) } else { shapeCounts[shapeIndex] += count }
                 let shape = Int32(shapeIndex)
-                if texts == 1 {
-                    let text = word(shapeEnd)
+                if c.texts == 1 {
+                    let text = c.text(0)
                     if text != BlockFacts.noText { for term in textTerms.numbers(ofText: Int(text)) { table.add(term, shape, 1, count) } }
                     continue
                 }
                 masks.removeAll(keepingCapacity: true)
-                for i in 0..<texts {
-                    let text = word(shapeEnd + i)
+                for i in 0..<c.texts {
+                    let text = c.text(i)
                     guard text != BlockFacts.noText else { continue }
                     for term in textTerms.numbers(ofText: Int(text)) {
                         let t = Int(term)
@@ -230,23 +244,14 @@ public enum BlockSummary {
                     Varint.append(UInt64(row.count), to: &entries)
                 }
                 let sum = entries.withUnsafeBytes { podeChecksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-                appendLE(sum, to: &entries)
+                entries.appendLE(sum)
             }
         }
         Varint.append(UInt64(starts.count), to: &out)
-        for s in starts { appendLE(s, to: &out) }
-        appendLE(out.withUnsafeBytes { podeChecksum($0) }, to: &out)
+        for s in starts { out.appendLE(s) }
+        out.appendLE(out.withUnsafeBytes { podeChecksum($0) })
         out += entries
         return out
-    }
-
-    /// Appends `v`'s four bytes, least significant first.
-    @inline(__always)
-    static func appendLE(_ v: UInt32, to out: inout [UInt8]) {
-        out.append(UInt8(truncatingIfNeeded: v))
-        out.append(UInt8(truncatingIfNeeded: v >> 8))
-        out.append(UInt8(truncatingIfNeeded: v >> 16))
-        out.append(UInt8(truncatingIfNeeded: v >> 24))
     }
 
     /// Byte order of terms, as the entries are sorted.

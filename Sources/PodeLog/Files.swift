@@ -98,7 +98,9 @@ public final class RawFile {
 }
 
 extension Array where Element == UInt8 {
-    /// Appends the little-endian bytes of an integer.
+    /// Appends the little-endian bytes of an integer (inlinable: the summary encoder appends an
+    /// offset per term).
+    @inlinable
     public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
     }

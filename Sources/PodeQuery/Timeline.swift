@@ -81,26 +81,21 @@ public final class Timeline {
         try segmentIndex(containing: seq).map { try segment($0).firstSeq }
     }
 
-    /// The events of segment `index`, in order.
-    func events(inSegment index: Int) throws -> [Event] {
+    /// The events of segment `index`, in order; with `framesHolding`, those of its frames
+    /// whose payload holds those bytes (see LogReader.events(from:to:framesHolding:)), or all
+    /// of them when the segment is at hand already. Only whole segments are kept.
+    func events(inSegment index: Int, framesHolding bytes: [UInt8]? = nil) throws -> [Event] {
         if let i = decoded.firstIndex(where: { $0.index == index }) {
             let hit = decoded.remove(at: i)
             decoded.append(hit)
             return hit.events
         }
         let s = try segment(index)
-        let events = try reader.events(from: s.offset, to: s.end)
+        let events = try reader.events(from: s.offset, to: s.end, framesHolding: bytes)
+        if bytes != nil { return events }
         if decoded.count >= Self.decodedLimit { decoded.removeFirst() }
         decoded.append((index, events))
         return events
-    }
-
-    /// The events of segment `index` in its frames whose payload holds `bytes` (see
-    /// LogReader.events(from:to:framesHolding:)); not kept, being only part of the segment.
-    func events(inSegment index: Int, framesHolding bytes: [UInt8]) throws -> [Event] {
-        if let hit = decoded.first(where: { $0.index == index }) { return hit.events }
-        let s = try segment(index)
-        return try reader.events(from: s.offset, to: s.end, framesHolding: bytes)
     }
 
     /// Event number `seq`, or nil when the trace has no such event.

@@ -71,8 +71,7 @@ extension TraceSearcher {
         }
         let literal = payloadLiteral(pattern)
         for index in segments {
-            let events = try literal.map { try timeline.events(inSegment: index, framesHolding: $0) } ?? timeline.events(inSegment: index)
-            for e in events {
+            for e in try timeline.events(inSegment: index, framesHolding: literal) {
                 let matched = grepMatches(e, pattern, filters)
                 if !matched.isEmpty, try !body(Hit(event: e, matchedValues: matched)) { return }
             }
