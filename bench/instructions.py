@@ -4,7 +4,8 @@ On a noisy machine the wall clock moves by more than a change to the recorder do
 counts do not. Each workload runs with smaller arguments (callgrind is about 50 times slower)
 under plain python3.11 and under `pode record`, and the count of the thread that runs the program
 (pode's main thread, callgrind's thread 1) is compared with plain python's. The other threads
-(writer, indexer) are counted too. valgrind cannot read the DWARF 5 that Swift writes, so pode
+(writer, indexer) are counted too, and so is `pode index --rebuild` of the trace recorded (the
+indexer's whole work, all its threads). valgrind cannot read the DWARF 5 that Swift writes, so pode
 runs from a copy with its debug information stripped.
 """
 import glob
@@ -76,8 +77,11 @@ def measure(pode_binaries, names, scratch, python, workloads_dir):
             if out != expected:
                 sys.exit(f"bench: {name} printed something else recorded under callgrind than plain")
             program = counts.get(1, 0)
+            # The indexer alone, on the same trace: `pode index --rebuild`, all its threads.
+            _, rebuild = callgrind([copy, "index", "--rebuild", "--trace", trace], workloads_dir, os.path.join(scratch, "index.out"), False)
             row["pode"].append({"binary": pode, "program_thread": program, "other_threads": sum(counts.values()) - program,
-                                "program_ratio": program / max(row["plain_instructions"], 1)})
+                                "program_ratio": program / max(row["plain_instructions"], 1),
+                                "index_rebuild": sum(rebuild.values())})
         rows.append(row)
     return rows
 
@@ -86,8 +90,10 @@ def print_rows(rows):
     print("instructions (callgrind), program's thread against plain python3.11; smaller workload arguments\n")
     for r in rows:
         print(f"{r['workload']:<14} {' '.join(r['args']):<6} plain {r['plain_instructions'] / 1e9:7.2f} G")
-        base = r["pode"][0]["program_thread"] if r["pode"] else 0
+        first = r["pode"][0] if r["pode"] else None
         for i, p in enumerate(r["pode"]):
-            change = f"  {100 * (p['program_thread'] - base) / base:+.1f}% against the first" if i and base else ""
-            print(f"  {p['binary']}\n    program thread {p['program_thread'] / 1e9:7.2f} G ({p['program_ratio']:.1f}x), "
-                  f"other threads {p['other_threads'] / 1e9:.2f} G{change}")
+            def change(key):
+                return f" ({100 * (p[key] - first[key]) / first[key]:+.1f}% against the first)" if i and first[key] else ""
+            print(f"  {p['binary']}\n    program thread {p['program_thread'] / 1e9:7.2f} G ({p['program_ratio']:.1f}x){change('program_thread')}, "
+                  f"other threads {p['other_threads'] / 1e9:.2f} G\n"
+                  f"    index --rebuild of its trace {p['index_rebuild'] / 1e9:.2f} G{change('index_rebuild')}")
