@@ -2205,14 +2205,27 @@ static uint64_t fork_seq;
 static int fork_recorded;  // the forking process was recording
 static pid_t fork_parent;
 
+static void (*fork_hold_callback)(void);
+static void (*fork_release_callback)(void);
+
+void pode_recorder_set_fork_gate(void (*hold)(void), void (*release)(void)) {
+    fork_hold_callback = hold;
+    fork_release_callback = release;
+}
+
 static void before_fork(void) {
+    // First, while pode's threads may still need the ring to reach the place where they stop.
+    if (fork_hold_callback) fork_hold_callback();
     fork_recorded = recording && getpid() == recorder_pid;
     fork_seq = next_seq;
     fork_parent = getpid();
     pode_ring_before_fork();
 }
 
-static void after_fork_parent(void) { pode_ring_after_fork_parent(); }
+static void after_fork_parent(void) {
+    pode_ring_after_fork_parent();
+    if (fork_release_callback) fork_release_callback();
+}
 
 static void after_fork_child(void) {
     // Nothing is recorded until the child's part exists (after_fork_in_child): the writer

@@ -25,6 +25,7 @@ static uint32_t producer_index;  // chunk being filled
 static int producer_open;        // whether ring[producer_index] is open
 static uint32_t consumer_index, consumer_offset;
 static _Atomic int ring_finished;
+static _Atomic int consumer_woken;  // pode_ring_wake_consumer was called: pode_ring_next returns 0
 static _Atomic uint64_t ring_wait_count;
 
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -159,11 +160,11 @@ int pode_ring_next(PodeRingView *view, int timeout_ms) {
         } else if (atomic_load(&ring_finished)) {
             return -1;
         }
-        if (timeout_ms <= 0) return 0;
+        if (timeout_ms <= 0 || atomic_exchange(&consumer_woken, 0)) return 0;
         pthread_mutex_lock(&ring_lock);
         int rc = 0;
-        // Re-check under the lock so a close between the check and the wait is not missed.
-        if (!atomic_load_explicit(&c->closed, memory_order_acquire) && !atomic_load(&ring_finished))
+        // Re-check under the lock so a close or a wake between the check and the wait is not missed.
+        if (!atomic_load_explicit(&c->closed, memory_order_acquire) && !atomic_load(&ring_finished) && !atomic_load(&consumer_woken))
             rc = pthread_cond_timedwait(&consumer_cond, &ring_lock, &deadline);
         pthread_mutex_unlock(&ring_lock);
         if (rc == ETIMEDOUT) {
@@ -190,6 +191,13 @@ const uint8_t *pode_definitions_take(size_t *len) {
     pthread_mutex_unlock(&defs_lock);
     *len = defs_handed.len;
     return defs_handed.data;
+}
+
+void pode_ring_wake_consumer(void) {
+    atomic_store(&consumer_woken, 1);
+    pthread_mutex_lock(&ring_lock);
+    pthread_cond_broadcast(&consumer_cond);
+    pthread_mutex_unlock(&ring_lock);
 }
 
 void pode_ring_before_fork(void) {
@@ -219,6 +227,7 @@ void pode_ring_after_fork_child(void) {
     consumer_index = 0;
     consumer_offset = 0;
     atomic_store(&ring_finished, 0);
+    atomic_store(&consumer_woken, 0);
     defs_pending.len = 0;
     defs_handed.len = 0;
     pode_buf_bytes(&defs_pending, defs_all.data, defs_all.len);

@@ -72,6 +72,11 @@ final class RecordingSession: @unchecked Sendable {
     private var stopIndexing = false
     private var finalizing = false
     private var finalized = false
+    /// While the process forks (see holdThreadsForFork): the writer and the indexer stop at
+    /// their next safe point and wait.
+    private var forking = false
+    /// The writer and indexer threads neither ended nor stopped for a fork.
+    private var threadsAtWork = 0
     private var seenFiles = Set<String>()
 
     init(trace: TraceDirectory, root: TraceDirectory, metadata: TraceMetadata, writer: LogWriter, lock: RawFile,
@@ -92,6 +97,9 @@ final class RecordingSession: @unchecked Sendable {
         var view = PodeRingView()
         var failed = false
         while true {
+            state.lock()
+            waitWhileForking()
+            state.unlock()
             let r = pode_ring_next(&view, 20)
             if r < 0 { break }
             if r == 0 || failed { continue }  // after a failed write, nothing more: no gaps
@@ -116,6 +124,7 @@ final class RecordingSession: @unchecked Sendable {
         }
         state.lock()
         writerDone = true
+        threadsAtWork -= 1
         state.broadcast()
         state.unlock()
     }
@@ -169,9 +178,15 @@ final class RecordingSession: @unchecked Sendable {
                 // Behind the log, go on at once; waiting then would leave the indexer's core idle
                 // while blocks pile up. Caught up, wait for more.
                 if !writerDone && added == 0 { _ = state.wait(until: Date().addingTimeInterval(0.25)) }
+                waitWhileForking()
                 let done = writerDone
                 state.unlock()
-                added = try indexer.indexAvailable(final: done, shouldStop: { self.state.lock(); defer { self.state.unlock() }; return self.stopIndexing },
+                // Asked before each frame: a safe point to stop at while the process forks.
+                added = try indexer.indexAvailable(final: done, shouldStop: {
+                                               self.state.lock(); defer { self.state.unlock() }
+                                               self.waitWhileForking()
+                                               return self.stopIndexing
+                                           },
                                            // Once the program has ended, its core is free for storing blocks.
                                            storeAlongside: { self.state.lock(); defer { self.state.unlock() }; return self.finalizing }) { added in
                     state.lock()
@@ -195,6 +210,7 @@ final class RecordingSession: @unchecked Sendable {
         }
         state.lock()
         indexerDone = true
+        threadsAtWork -= 1
         state.broadcast()
         state.unlock()
     }
@@ -204,6 +220,7 @@ final class RecordingSession: @unchecked Sendable {
     private func parkIndexer() -> Never {
         state.lock()
         indexerDone = true
+        threadsAtWork -= 1
         state.broadcast()
         while true { state.wait() }
     }
@@ -229,12 +246,18 @@ final class RecordingSession: @unchecked Sendable {
     }
 
     func startThreads() {
+        state.lock()
+        threadsAtWork += 2
+        state.unlock()
         writerThread = startThread(named: "pode-writer") { session in session.runWriter() }
         indexerThread = startThread(named: "pode-indexer") { session in
             // The program comes first while it runs (see pode_recorder_lower_thread_priority).
             pode_recorder_lower_thread_priority(10)
             session.runIndexer()
         }
+        state.lock()
+        threadsAtWork -= (writerThread == nil ? 1 : 0) + (indexerThread == nil ? 1 : 0)
+        state.unlock()
     }
 
     /// Starts one of pode's own threads, named (at most 15 bytes) so that `top -H` and a profile
@@ -274,6 +297,41 @@ final class RecordingSession: @unchecked Sendable {
     }
 
     // MARK: forks
+
+    /// Before the process forks, in the forking thread: waits until the writer and the indexer
+    /// have stopped where they hold no lock. They run Swift code, and a child inherits every
+    /// lock as it was at the fork: one that a thread of pode held then (in Swift's runtime, which
+    /// a first use of a generic type takes) would never be let go of there, and the child would
+    /// wait for it forever. The wait is short: the writer stops between frames of the ring, the
+    /// indexer between frames of the log.
+    func holdThreadsForFork() {
+        state.lock()
+        forking = true
+        state.broadcast()  // an indexer waiting for more of the log stops at once
+        state.unlock()
+        pode_ring_wake_consumer()  // and so does a writer waiting for events
+        state.lock()
+        while threadsAtWork > 0 { state.wait() }
+        state.unlock()
+    }
+
+    /// After the fork, in the parent: lets the writer and the indexer go on.
+    func releaseThreadsAfterFork() {
+        state.lock()
+        forking = false
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// At a safe point of the writer or the indexer (`state` locked): waits while the process
+    /// forks.
+    private func waitWhileForking() {
+        guard forking else { return }
+        threadsAtWork -= 1
+        state.broadcast()
+        while forking { state.wait() }
+        threadsAtWork += 1
+    }
 
     /// In a forked child (only its forking thread exists): lets go of this process's files
     /// without closing its index (the parent still writes it) and starts the child's own part,
@@ -450,6 +508,7 @@ public enum Recorder {
             throw RecordError("cannot start recording: \(message)")
         }
         pode_recorder_set_callbacks({ activeSession?.finalize() }, { status in activeSession?.recordExitStatus(status) })
+        pode_recorder_set_fork_gate({ activeSession?.holdThreadsForFork() }, { activeSession?.releaseThreadsAfterFork() })
         pode_recorder_set_exec_callback { path in activeSession?.recordExec(path.map { String(cString: $0) } ?? "?") }
         pode_recorder_set_fork_callback { parentPid, forkSeq in
             guard let child = activeSession?.forkedChild(parentPid: Int32(truncatingIfNeeded: parentPid), forkSeq: forkSeq) else { return -1 }

@@ -62,7 +62,7 @@ enum Harness {
         try input.fileHandleForWriting.close()
         // A hang is a failure to report, not a test run that never ends.
         if exited.wait(timeout: .now() + timeout) == .timedOut {
-            kill(p.processIdentifier, SIGKILL)
+            killTree(p.processIdentifier)
             p.waitUntilExit()
             try out.close()
             try err.close()
@@ -130,6 +130,38 @@ enum Harness {
         while !FileManager.default.fileExists(atPath: dir + "/ready") && Date() < deadline { usleep(10_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ready"), "the program never got ready", file: file, line: line)
         return p
+    }
+
+    /// Waits for `p` to end, at most `timeout` seconds; past that it is killed and the test
+    /// fails (a hang is a failure to report, not a test run that never ends).
+    static func waitForExit(_ p: Process, timeout: Double = 120, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        guard p.isRunning else { return p.waitUntilExit() }
+        XCTFail("still running after \(Int(timeout)) s, killed: \(p.executableURL?.path ?? "?") \((p.arguments ?? []).joined(separator: " "))",
+                file: file, line: line)
+        killTree(p.processIdentifier)
+        p.waitUntilExit()
+    }
+
+    /// Kills `pid` and every process under it, children first. Foundation notices that a
+    /// process ended when a socket the process inherited closes: a forked child still holding
+    /// it would keep waitUntilExit waiting for ever after its parent is killed.
+    static func killTree(_ pid: pid_t) {
+        var children: [pid_t: [pid_t]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = pid_t(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After "pid (name) state ": the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(child) }
+        }
+        func kill(tree: pid_t) {
+            for child in children[tree] ?? [] { kill(tree: child) }
+            Foundation.kill(tree, SIGKILL)
+        }
+        kill(tree: pid)
     }
 
     static func write(_ text: String, to name: String, in dir: String) throws {

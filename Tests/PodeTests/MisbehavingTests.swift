@@ -35,6 +35,36 @@ final class MisbehavingTests: XCTestCase {
         XCTAssertTrue(try Harness.pode(["ls", "--root", "."], in: dir).stdout.contains("  3 "))
     }
 
+    /// Forks while pode's writer and indexer are at work: each child must start, record and end
+    /// (a child that inherited a lock one of them held at the fork would wait forever; without
+    /// the fork gate this hung most runs of it).
+    func testForksWhilePodesThreadsWorkNeverHangTheChildren() throws {
+        try Harness.write("""
+        import os
+        for k in range(60):
+            for i in range(3000):
+                marker = f"step-{k}-{i}"
+                d = {i: [marker]}
+            pid = os.fork()
+            if pid == 0:
+                for i in range(300):
+                    child_marker = f"child-{k}-{i}"
+                os._exit(0)
+            os.waitpid(pid, 0)
+        print("forked 60 times")
+        """, to: "f.py", in: dir)
+        let r = try Harness.run(Harness.pode, ["record", "-o", "t", "f.py"], in: dir, timeout: 90)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "forked 60 times\n")
+        XCTAssertEqual(try count("var:marker"), "180000\n")
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/processes")
+        XCTAssertEqual(parts.count, 60)
+        for part in parts {
+            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/t/processes/" + part + "/trace.json"))) as! [String: Any]
+            XCTAssertEqual(meta["state"] as? String, "complete", "child \(part): \(meta)")
+        }
+    }
+
     /// os.exec* replaces the program: every event before it is kept (the ring is written
     /// first), in a forked child too, and the trace says what ran instead.
     func testExecKeepsEveryEventBeforeItInTheParentAndInAChild() throws {
@@ -91,7 +121,7 @@ final class MisbehavingTests: XCTestCase {
         for (executable, args) in [(Harness.python, ["w.py"]), (Harness.pode, ["record", "-o", "t", "w.py"])] {
             let p = try Harness.startUntilReady(executable, args, in: dir)
             kill(p.processIdentifier, SIGTERM)
-            p.waitUntilExit()
+            Harness.waitForExit(p)
             XCTAssertEqual(p.terminationReason, .uncaughtSignal, executable)
             XCTAssertEqual(p.terminationStatus, SIGTERM, executable)
         }

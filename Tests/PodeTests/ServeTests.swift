@@ -329,7 +329,7 @@ final class ServeTests: XCTestCase {
         /// Stops it as Ctrl-C would; its exit status.
         func stop() -> Int32 {
             process.interrupt()
-            process.waitUntilExit()
+            Harness.waitForExit(process)
             return process.terminationStatus
         }
 

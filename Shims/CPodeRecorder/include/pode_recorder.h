@@ -56,6 +56,12 @@ void pode_recorder_set_callbacks(void (*on_finalize)(void), void (*on_exit_statu
 /// parent's next event number when it forked.
 void pode_recorder_set_fork_callback(int (*on_fork_child)(int64_t parent_pid, uint64_t fork_seq));
 
+/// Called around every fork of this process, in the forking thread: `hold` before it (pode's own
+/// threads that run Swift code then stop where they hold no lock, so that a child never inherits
+/// a lock of Swift's runtime or Foundation that one of them held at that instant: the child's
+/// first use of it would wait forever), `release` after it in the parent.
+void pode_recorder_set_fork_gate(void (*hold)(void), void (*release)(void));
+
 /// Called when the program replaces itself (os.execv, os.execve, so every os.exec*) with the
 /// program at `path`, after its trace was finished (the finalize callback ran).
 void pode_recorder_set_exec_callback(void (*on_exec)(const char *path));
@@ -91,6 +97,11 @@ typedef struct PodeRingView {
 /// Waits up to `timeout_ms` for new event bytes. Returns 1 with `view` filled (valid until the
 /// next call), 0 on time-out, -1 when recording has stopped and everything was handed out.
 int pode_ring_next(PodeRingView *view, int timeout_ms);
+
+/// Makes a pode_ring_next waiting now (or the next one to wait) return 0 at once: the writer
+/// thread then reaches the top of its loop, where it stops while the program forks (see
+/// pode_recorder_set_fork_gate).
+void pode_ring_wake_consumer(void);
 
 /// Moves the definitions recorded since the last call (code objects, threads, types, names)
 /// into a buffer owned by the recorder, valid until the next call. Call it after
