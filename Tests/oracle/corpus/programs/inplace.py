@@ -4,7 +4,8 @@ dicts of scalars changed through another name, objects reached through attribute
 whose new frame must not take the caller's last look at an object for its state now, stores
 into dicts next to objects they reach, and returns after which the caller must not take the
 callee's last look, and lines that store into or call methods of the objects locals hold
-(which change only those, unless another object shares their insides)."""
+(which change only those, unless another object shares their insides), also on an item of a
+local, `rows[r].add(d)`."""
 import weakref
 
 
@@ -280,6 +281,36 @@ def stores(n):
     return counts, alias, box, bytes(buf), items, first, second, hit, pending
 
 
+def item_calls(n):
+    rows = [set() for _ in range(3)]  # nothing else refers to rows or its sets
+    cells = ["."] * 4  # nothing changeable inside
+    empty = [(0, 1), (1, 0)]
+    r, d = 1, n + 1
+    rows[r].add(d)  # changes rows only
+    mine = rows[0]  # a second name for an item
+    rows[0].add(d)  # changes mine too
+    rows[-1].discard(9)
+    outer = {"inner": rows[2]}  # a dict holding an item
+    rows[2].add(7)  # changes outer too
+    grid = ([], {})  # a tuple of a list and a dict
+    grid[0].append(n)
+    grid[1].setdefault("k", n)
+    grid[0].append(empty)  # empty is now shared with grid
+    empty.append((2, 2))  # changes grid too
+    same = [[]]
+    same[0].append(same)  # the item now holds its container
+    same[0].pop()
+    queue = [__import__("collections").deque()]  # not a list, set or dict
+    queue[0].append(n)
+    groups = {"a": []}  # not a list or tuple: its subscript may run code
+    groups["a"].append(n)
+    flag = True  # not an int: a bool
+    rows[flag].add(5)
+    twice = [[]]
+    twice[0].append(n); twice[0].append(n)
+    return rows, cells, mine, outer, grid, same, list(queue[0]), groups, twice
+
+
 def main():
     total = []
     for n in range(3):
@@ -297,6 +328,7 @@ def main():
         total.append(stores(n))
         total.append(returns(n))
         total.append(targets(n))
+        total.append(item_calls(n))
     print(total)
 
 
