@@ -649,7 +649,9 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
     find_line_binds(ci, in, ni, first_line, last_line);
     find_clean_returns(ci, in, ni, (int)(n / 2));
     if (inner_jumps && ci->line_binds) find_store_lines(ci, code, in, ni, first_line, last_line, inner_jumps);
-    int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = -1;
+    // The per-line tables cover every line an instruction has: a line that names no slot and
+    // changes nothing (`return False` at the end) is known to, not unknown.
+    int count = 0, nmutating = 0, nguards = 0, nstores = 0, nkeeping = 0, lo = code->co_firstlineno, hi = last_line;
 #define SEE_LINE(l) do { if ((l) >= 0 && (l) < lo) lo = (l); if ((l) > hi) hi = (l); } while (0)
     // Instructions that change nothing in place on a condition checked after their line:
     // kind 0, `x in slot` with slot a builtin container; kind 1, `slot op= value` leaving an

@@ -311,6 +311,24 @@ def item_calls(n):
     return rows, cells, mine, outer, grid, same, list(queue[0]), groups, twice
 
 
+def ends_with_constant(n):
+    log = []
+    alias = log
+
+    def add(x):
+        alias.append(x)  # changes log, through a free variable
+        return True  # a last line that names no variable and changes nothing
+
+    def drop():
+        alias.pop()
+        pass  # likewise
+
+    add(n)
+    add(n + 1)
+    drop()
+    return log
+
+
 def main():
     total = []
     for n in range(3):
@@ -329,6 +347,7 @@ def main():
         total.append(returns(n))
         total.append(targets(n))
         total.append(item_calls(n))
+        total.append(ends_with_constant(n))
     print(total)
 
 
