@@ -731,7 +731,16 @@ static uint64_t fp(Fp *f, PyObject *o) {
         // From the text only: never from the cached hash, which appears once anything hashes
         // the string and would make an unchanged string look changed.
         size_t n = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
-        uint64_t h = mix(mix(4, (uint64_t)PyUnicode_GET_LENGTH(o)), fp_bytes(PyUnicode_DATA(o), n, visible_bytes(f, (size_t)PyUnicode_KIND(o))));
+        uint64_t h;
+        if (n <= 8) {
+            // A short text (a token, a character), whole, in one word: a budget always shows 8 bytes.
+            const unsigned char *s = PyUnicode_DATA(o);
+            uint64_t w = 0;
+            for (size_t i = 0; i < n; i++) w |= (uint64_t)s[i] << (8 * i);
+            h = mix(0x5f40 ^ ((uint64_t)PyUnicode_GET_LENGTH(o) << 16) ^ n, w);
+        } else {
+            h = mix(mix(4, (uint64_t)PyUnicode_GET_LENGTH(o)), fp_bytes(PyUnicode_DATA(o), n, visible_bytes(f, (size_t)PyUnicode_KIND(o))));
+        }
         f->budget -= PyUnicode_GET_LENGTH(o);
         return h;
     }
@@ -772,7 +781,9 @@ static uint64_t fp(Fp *f, PyObject *o) {
         h = mix(h, (uint64_t)so->used);
         for (Py_ssize_t i = 0; i <= so->mask && f->budget > 0; i++) {
             PyObject *k = so->table[i].key;
-            if (k && k != _PySet_Dummy) { f->budget--; h = mix(h, (uint64_t)so->table[i].hash); }
+            // (One multiply per entry: a set's hashes are already well mixed, and this runs
+            // for every slot of its table.)
+            if (k && k != _PySet_Dummy) { f->budget--; h = (h ^ (uint64_t)so->table[i].hash) * 0x9e3779b97f4a7c15ull; }
         }
     } else if (PyByteArray_Check(o)) {
         h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o), visible_bytes(f, 1)));
