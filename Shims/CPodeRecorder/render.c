@@ -781,8 +781,8 @@ static uint64_t fp(Fp *f, PyObject *o) {
         h = mix(h, (uint64_t)so->used);
         for (Py_ssize_t i = 0; i <= so->mask && f->budget > 0; i++) {
             PyObject *k = so->table[i].key;
-            // (One multiply per entry: a set's hashes are already well mixed, and this runs
-            // for every slot of its table.)
+            // (One multiply per entry, in order: each step stays one-to-one, so an entry that
+            // differs changes the hash; this runs for every slot of the table.)
             if (k && k != _PySet_Dummy) { f->budget--; h = (h ^ (uint64_t)so->table[i].hash) * 0x9e3779b97f4a7c15ull; }
         }
     } else if (PyByteArray_Check(o)) {
