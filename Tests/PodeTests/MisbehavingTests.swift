@@ -23,6 +23,17 @@ final class MisbehavingTests: XCTestCase {
         try Harness.pode(["search", "--trace", "t", "--count", query], in: dir).stdout
     }
 
+    /// The forked children's parts of trace t (their pids), each asserted complete (`what`
+    /// names a child in the message).
+    func childParts(_ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/processes")
+        for part in parts {
+            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/t/processes/" + part + "/trace.json"))) as! [String: Any]
+            XCTAssertEqual(meta["state"] as? String, "complete", "\(what) \(part): \(meta)", file: file, line: line)
+        }
+        return parts
+    }
+
     func testOsExitKeepsEveryEventAndItsStatus() throws {
         try assertSame("""
         import os, sys
@@ -53,16 +64,11 @@ final class MisbehavingTests: XCTestCase {
             os.waitpid(pid, 0)
         print("forked 60 times")
         """, to: "f.py", in: dir)
-        let r = try Harness.run(Harness.pode, ["record", "-o", "t", "f.py"], in: dir, timeout: 90)
+        let r = try Harness.pode(["record", "-o", "t", "f.py"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "forked 60 times\n")
         XCTAssertEqual(try count("var:marker"), "180000\n")
-        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/processes")
-        XCTAssertEqual(parts.count, 60)
-        for part in parts {
-            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/t/processes/" + part + "/trace.json"))) as! [String: Any]
-            XCTAssertEqual(meta["state"] as? String, "complete", "child \(part): \(meta)")
-        }
+        XCTAssertEqual(try childParts("child").count, 60)
     }
 
     /// os.exec* replaces the program: every event before it is kept (the ring is written
@@ -99,13 +105,9 @@ final class MisbehavingTests: XCTestCase {
                     pool.map(sq, range(1))
             print("done")
         """)
-        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/processes")
+        let parts = try childParts("worker")
         XCTAssertFalse(parts.isEmpty)
         XCTAssertLessThanOrEqual(parts.count, 30)
-        for part in parts {
-            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/t/processes/" + part + "/trace.json"))) as! [String: Any]
-            XCTAssertEqual(meta["state"] as? String, "complete", "worker \(part): \(meta)")
-        }
     }
 
     func testSIGTERMLosesNothingAndEndsTheProcessByTheSignal() throws {
