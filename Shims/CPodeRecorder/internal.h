@@ -120,11 +120,18 @@ typedef struct PodeFpFacts {
 /// A cheap fingerprint of what the bounded rendering of `o` would show; never 0. Fills *facts.
 uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts);
 
+/// pode_render and pode_fingerprint (with opts->limit) in one walk, for a value that has likely
+/// changed: the same text, flags, fingerprint and facts as the two give, at less than their cost.
+int pode_render_fingerprint(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len,
+                            uint64_t *fingerprint, PodeFpFacts *facts);
+
 // ---- redaction (redact.c) ----------------------------------------------------------------------
 /// Nonzero unless --no-redact.
 extern int pode_redact_on;
 /// Whether an attribute or dict key named by this str object is sensitive (cached per object).
 int pode_redact_name_object(PyObject *name);
+/// The length of the shortest text the secret patterns find: a shorter one never looks secret.
+#define PODE_SHORTEST_SECRET 15
 /// Whether a str object's text (up to a little past `limit` characters) looks like a secret.
 int pode_redact_str_looks_secret(PyObject *o, size_t limit);
 /// The same for bytes (a bytes or bytearray value's contents).

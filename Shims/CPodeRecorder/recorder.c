@@ -171,6 +171,11 @@ typedef struct CodeInfo {
     // when it may keep a reference it loaded past its end (see reference_free_effect); bit 4 when
     // it may change one by other instructions than its loop step (see LineGuards).
     uint8_t *line_mutates;
+    // Per line (from first_line): how many of the last checks after it in a row, in any frame
+    // of this code, found an object changed in place into a state not rendered just before (at
+    // most 3), which says whether the next check had best render the object while it
+    // fingerprints it (see check_binding).
+    uint8_t *line_renders;
     uint8_t no_line_mutates, no_line_keeps;
     // Per line: the conditions under which its instructions that may mutate do not (see
     // compute_line_refs and guards_hold); the line counts as not mutating when they hold.
@@ -208,6 +213,7 @@ static void free_code_info(void *p) {
     if (!ci) return;
     free(ci->slot_names);
     free(ci->slot_flags);
+    free(ci->line_renders);
     free(ci->line_refs);
     free(ci->line_mutates);
     free(ci->line_guards);
@@ -759,6 +765,7 @@ static void compute_line_refs(CodeInfo *ci, PyCodeObject *code) {
             if (refs[k].line < 0) ci->no_line_refs |= refs[k].bit;
             else ci->line_refs[refs[k].line - lo] |= refs[k].bit;
         }
+        ci->line_renders = calloc((size_t)ci->nlines, 1);
         if ((ci->line_mutates = calloc((size_t)ci->nlines, 1))) {
             for (int k = 0; k < nmutating; k++) {
                 if (mutating[k].line < 0) ci->no_line_mutates = 1;
@@ -1067,9 +1074,27 @@ static inline RenderMemo *memo_slot(PyObject *v, uint64_t fp) {
     return &render_memo[(ptr_hash(v) ^ fp) & (MEMO_SLOTS - 1)];
 }
 
+// Appends the rest of a value record whose rendering is in t->text (with `flags`, and `full`
+// when truncated), and keeps the rendering in `memo` by `fp` when given one.
+static void put_rendering(ThreadRec *t, PyObject *v, int flags, uint64_t fp, uint64_t full, RenderMemo *memo) {
+    PodeBuf *b = &t->values;
+    pode_buf_byte(b, (uint8_t)flags);
+    pode_buf_str(b, (const char *)t->text.data, t->text.len);
+    if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, full);
+    if (memo && t->text.len <= MEMO_TEXT) {
+        memo->ptr = v;
+        memo->fp = fp;
+        memo->full = full;
+        memo->flags = (uint8_t)(flags & PODE_VALUE_TRUNCATED);
+        memo->len = (uint16_t)t->text.len;
+        memcpy(memo->text, t->text.data, t->text.len);
+    }
+}
+
 // Appends one value record. `fp` is the value's fingerprint when known and its rendering may be
-// kept by it (see PodeFpFacts.opaque), else 0.
-static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags, uint64_t fp) {
+// kept by it (see PodeFpFacts.opaque), else 0. Returns whether it rendered the value (else it
+// was deleted, redacted, or kept).
+static int put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags, uint64_t fp) {
     PodeBuf *b = &t->values;
     pode_buf_varint(b, name);
     if (!v) {
@@ -1077,39 +1102,30 @@ static void put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int 
         pode_buf_byte(b, (uint8_t)(flags | PODE_VALUE_DELETED));
         pode_buf_varint(b, 0);
         (*count)++;
-        return;
+        return 0;
     }
     pode_buf_varint(b, type_id(Py_TYPE(v)));
     if (name_redacted(name)) {
         pode_buf_byte(b, (uint8_t)flags);
         pode_buf_str(b, PODE_REDACTED, strlen(PODE_REDACTED));
         (*count)++;
-        return;
+        return 0;
     }
     RenderMemo *memo = fp && !render_opts.repr_full && !immutable_scalar(v) ? memo_slot(v, fp) : NULL;
-    uint64_t full = 0;
     if (memo && memo->ptr == v && memo->fp == fp) {
         flags |= memo->flags;
         pode_buf_byte(b, (uint8_t)flags);
         pode_buf_str(b, memo->text, memo->len);
-        full = memo->full;
-    } else {
-        t->text.len = 0;
-        int rendered = pode_render(v, &render_opts, &t->text, &full);
-        flags |= rendered;
-        pode_buf_byte(b, (uint8_t)flags);
-        pode_buf_str(b, (const char *)t->text.data, t->text.len);
-        if (memo && t->text.len <= MEMO_TEXT) {
-            memo->ptr = v;
-            memo->fp = fp;
-            memo->full = full;
-            memo->flags = (uint8_t)rendered;
-            memo->len = (uint16_t)t->text.len;
-            memcpy(memo->text, t->text.data, t->text.len);
-        }
+        if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, memo->full);
+        (*count)++;
+        return 0;
     }
-    if (flags & PODE_VALUE_TRUNCATED) pode_buf_varint(b, full);
+    uint64_t full = 0;
+    t->text.len = 0;
+    int rendered = pode_render(v, &render_opts, &t->text, &full);
+    put_rendering(t, v, flags | rendered, fp, full, memo);
     (*count)++;
+    return 1;
 }
 
 // Objects whose fingerprint is their identity (see fp): bound to the same one, nothing changed.
@@ -1127,7 +1143,9 @@ static inline int cannot_have_changed(PyObject *v, const Seen *seen) {
 
 // Compares one binding with what was last seen; records it when it changed. `known`: the
 // object's fingerprint and facts as they are now, when already known (see returned_seen).
-static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, const Seen *known) {
+// `renders`: the count of the line's checks in a row that rendered an object changed in place
+// (CodeInfo.line_renders), kept up to date here; NULL when there is none.
+static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObject *v, Seen *seen, const Seen *known, uint8_t *renders) {
     if (t->values.len > MAX_EVENT_VALUE_BYTES) return;  // reported at the next event instead
     if (!v) {
         if (seen->fp) {
@@ -1149,10 +1167,32 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
         if (known) {
             f = known->fp;
             seen->facts = known->facts;
+            if (f == seen->fp) return;
+        } else if (renders && *renders >= 2 && !render_opts.repr_full && !name_redacted(name)) {
+            // Its line's last checks rendered what they found changed (a line that adds to a
+            // container, or sets an attribute of `self`): rendered while fingerprinted, in one
+            // walk, at the cost of a rendering wasted when it turns out unchanged.
+            uint64_t full;
+            t->text.len = 0;
+            int rendered = pode_render_fingerprint(v, &render_opts, &t->text, &full, &f, &seen->facts);
+            if (f == seen->fp) { *renders = 0; return; }
+            seen->fp = f;
+            RenderMemo *memo = seen->facts.opaque ? NULL : memo_slot(v, f);
+            // (A state kept from before, as backtracking goes back to, was rendered for nothing.)
+            *renders = memo && memo->ptr == v && memo->fp == f ? 0 : (uint8_t)(*renders + (*renders < 3));
+            PodeBuf *b = &t->values;
+            pode_buf_varint(b, name);
+            pode_buf_varint(b, type_id(Py_TYPE(v)));
+            put_rendering(t, v, PODE_VALUE_MUTATED | rendered, f, full, memo);
+            (*count)++;
+            return;
         } else {
             f = pode_fingerprint(v, render_opts.limit, &seen->facts);
+            if (f == seen->fp) {
+                if (renders) *renders = 0;
+                return;
+            }
         }
-        if (f == seen->fp) return;
         flags = PODE_VALUE_MUTATED;
     } else {
         PodeFpFacts facts;
@@ -1168,7 +1208,8 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     }
     seen->ptr = v;
     seen->fp = f;
-    put_value(t, count, name, v, flags, seen->facts.opaque ? 0 : f);
+    int rendered = put_value(t, count, name, v, flags, seen->facts.opaque ? 0 : f);
+    if (renders && (flags & PODE_VALUE_MUTATED) && !known) *renders = rendered ? (uint8_t)(*renders + (*renders < 3)) : 0;
 }
 
 static int skip_global(PyObject *key, PyObject *v) {
@@ -1379,7 +1420,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
         for (int i = 0; i < a->ndslots; i++) {
             DictSlot *s = &a->dslots[i];
             if (!s->mutable_ || !s->seen.ptr) continue;
-            check_binding(t, count, s->name, s->seen.ptr, &s->seen, NULL);
+            check_binding(t, count, s->name, s->seen.ptr, &s->seen, NULL, NULL);
         }
         return;
     }
@@ -1414,7 +1455,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
             s->seen.ptr = v;
             s->seen.fp = pode_fingerprint(v, render_opts.limit, &s->seen.facts);
         } else {
-            check_binding(t, count, s->name, v, &s->seen, NULL);
+            check_binding(t, count, s->name, v, &s->seen, NULL, NULL);
         }
     }
     // Keys gone from the dict were deleted (`del x`, the end of `except ... as e`): record that,
@@ -1422,7 +1463,7 @@ static void check_dict_locals(ThreadRec *t, Activation *a, PyObject *d, int *cou
     for (int i = 0; i < a->ndslots; i++) {
         DictSlot *s = &a->dslots[i];
         if (s->scan == scan || !s->seen.ptr) continue;
-        if (!initial) check_binding(t, count, s->name, NULL, &s->seen, NULL);
+        if (!initial) check_binding(t, count, s->name, NULL, &s->seen, NULL, NULL);
         s->seen = (Seen){0};
     }
 }
@@ -1645,6 +1686,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
     // The slots the last line binds (all of them when unknown).
     int kb = a->last_line - ci->binds_first;
     uint64_t rebound = ci->line_binds && kb >= 0 && kb < ci->binds_count ? ci->line_binds[kb] : ~0ull;
+    // Whether the checks after this line have lately rendered what they found (see check_binding).
+    int kr = a->last_line - ci->first_line;
+    uint8_t *renders = ci->line_renders && kr >= 0 && kr < ci->nlines ? &ci->line_renders[kr] : NULL;
     // Just after a Python function returned here (see returned_callee), an object one of its
     // slots held, in a slot this line does not bind, is as its return check saw it.
     const Activation *r = call ? NULL : returned_callee(t, a);
@@ -1684,8 +1728,9 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             if (s->seen.facts.shared ? unchanged : !(refs & slot_bit(i)) || (unchanged && kept_nothing)) continue;
             // An unshared object its line named, after a line that changed nothing in place:
             // the line may only have made another reference to it, which shows in its own
-            // count when nothing is inside it (else the next fingerprint must look).
-            if (unchanged && !s->seen.facts.nested && s->seen.fp) {
+            // count when nothing that can change is inside it (only scalars and tuples of
+            // them, whose new references change nothing); else the next fingerprint must look.
+            if (unchanged && (!s->seen.facts.nested || !s->seen.facts.changeable) && s->seen.fp) {
                 if (!immutable_scalar(v)) s->seen.facts.shared = pode_referenced_elsewhere(v);
                 continue;
             }
@@ -1709,7 +1754,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             if (!returned.facts.nested) returned.facts.shared = pode_referenced_elsewhere(v);
             known = &returned;
         }
-        check_binding(t, count, ci->slot_names[i], v, &s->seen, known);
+        check_binding(t, count, ci->slot_names[i], v, &s->seen, known, renders);
     }
     a->complete = t->values.len <= MAX_EVENT_VALUE_BYTES;
 }

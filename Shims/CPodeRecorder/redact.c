@@ -123,10 +123,9 @@ static const char *aws_prefixes[] = {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AI
 
 // The shortest text any rule below matches: an "xox?-" prefix and 10 token characters. Most
 // values a program holds are shorter, and are passed at once.
-#define SHORTEST_SECRET 15
 
 int pode_redact_looks_secret(const char *text, size_t n) {
-    if (n < SHORTEST_SECRET) return 0;
+    if (n < PODE_SHORTEST_SECRET) return 0;
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];

@@ -34,11 +34,22 @@ static void put_cut(Render *r, const char *s, size_t room) {
 }
 
 // Appends bytes, cutting at the limit.
-static inline void put(Render *r, const char *s, size_t n) {
+static inline __attribute__((always_inline)) void put(Render *r, const char *s, size_t n) {
     if (r->truncated) return;
     size_t room = r->limit - used(r);
     if (n > room) { put_cut(r, s, room); return; }
-    pode_buf_bytes(r->out, s, n);
+    PodeBuf *b = r->out;
+    if (b->len + n > b->cap) pode_buf_reserve(b, n);
+    // (A bracket, a separator or a digit without a call of memcpy.)
+    if (n == 1) {
+        b->data[b->len] = (uint8_t)s[0];
+    } else if (n == 2) {
+        b->data[b->len] = (uint8_t)s[0];
+        b->data[b->len + 1] = (uint8_t)s[1];
+    } else if (n) {
+        memcpy(b->data + b->len, s, n);
+    }
+    b->len += n;
 }
 
 static inline void puts_(Render *r, const char *s) { put(r, s, strlen(s)); }
@@ -204,10 +215,23 @@ static void put_str_char(Render *r, Py_UCS4 ch, char quote) {
 }
 
 static void render_str(Render *r, PyObject *o) {
-    if (pode_redact_on && pode_redact_str_looks_secret(o, r->limit)) { puts_(r, PODE_REDACTED); return; }
     Py_ssize_t len = PyUnicode_GET_LENGTH(o);
     int kind = PyUnicode_KIND(o);
     const void *data = PyUnicode_DATA(o);
+    // A short text of characters repr shows as they are (a token, a character), too short to
+    // look secret: quoted in one piece.
+    if (kind == PyUnicode_1BYTE_KIND && len < PODE_SHORTEST_SECRET) {
+        char buf[PODE_SHORTEST_SECRET + 2];
+        const unsigned char *s = data;
+        Py_ssize_t i = 0;
+        for (; i < len && s[i] >= ' ' && s[i] < 0x7f && s[i] != '\\' && s[i] != '\''; i++) buf[i + 1] = (char)s[i];
+        if (i == len) {
+            buf[0] = buf[len + 1] = '\'';
+            put(r, buf, (size_t)len + 2);
+            return;
+        }
+    }
+    if (pode_redact_on && pode_redact_str_looks_secret(o, r->limit)) { puts_(r, PODE_REDACTED); return; }
     // Quote as repr does: single quotes unless the text has ' and no ", in the whole text (the
     // choice shows even when the rendering is cut).
     int has_single = 0, has_double = 0;
@@ -343,9 +367,11 @@ static void render_set(Render *r, PyObject *s, int frozen) {
     // The table in order, as iteration visits it.
     PySetObject *so = (PySetObject *)s;
     int first = 1;
-    for (Py_ssize_t i = 0; i <= so->mask && !r->truncated; i++) {
+    // (Up to the last entry in use, not to the end of the table.)
+    for (Py_ssize_t i = 0, found = 0; i <= so->mask && found < so->used && !r->truncated; i++) {
         PyObject *k = so->table[i].key;
         if (!k || k == _PySet_Dummy) continue;
+        found++;
         if (!first) put(r, ", ", 2);
         first = 0;
         render(r, k);
@@ -774,16 +800,19 @@ static uint64_t fp(Fp *f, PyObject *o) {
         h = mix(h, (uint64_t)PyDict_GET_SIZE(o));
         Py_ssize_t pos = 0;
         PyObject *k, *v;
-        while (f->budget > 0 && PyDict_Next(o, &pos, &k, &v)) h = mix(mix(h, fp(f, k)), fp(f, v));
+        while (f->budget > 0 && PyDict_Next(o, &pos, &k, &v)) {
+            uint64_t hk = fp(f, k), hv = fp(f, v);  // (in this order: see render_fp_dict)
+            h = mix(mix(h, hk), hv);
+        }
     } else if (PyAnySet_Check(o)) {
         // The table read directly: an entry's hash is all the fingerprint needs.
         PySetObject *so = (PySetObject *)o;
         h = mix(h, (uint64_t)so->used);
-        for (Py_ssize_t i = 0; i <= so->mask && f->budget > 0; i++) {
+        for (Py_ssize_t i = 0, found = 0; i <= so->mask && found < so->used && f->budget > 0; i++) {
             PyObject *k = so->table[i].key;
             // (One multiply per entry, in order: each step stays one-to-one, so an entry that
-            // differs changes the hash; this runs for every slot of the table.)
-            if (k && k != _PySet_Dummy) { f->budget--; h = (h ^ (uint64_t)so->table[i].hash) * 0x9e3779b97f4a7c15ull; }
+            // differs changes the hash; this runs for every slot up to the last entry.)
+            if (k && k != _PySet_Dummy) { found++; f->budget--; h = (h ^ (uint64_t)so->table[i].hash) * 0x9e3779b97f4a7c15ull; }
         }
     } else if (PyByteArray_Check(o)) {
         h = mix(h, fp_bytes((const unsigned char *)PyByteArray_AS_STRING(o), (size_t)PyByteArray_GET_SIZE(o), visible_bytes(f, 1)));
@@ -814,4 +843,223 @@ uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts) {
     facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;
+}
+
+// ---- rendering and fingerprint in one walk ------------------------------------------------
+// A value that changes at most of its checks (a container a loop adds to, `self` after a line
+// that sets an attribute) is fingerprinted, found changed and then rendered: two walks of the
+// same containers. render_fp() makes both in one walk of the containers common to both, and
+// its fingerprint and facts are exactly those pode_fingerprint() gives: it follows fp() step
+// by step (the same charges to the budget, the same mixes in the same order) and renders on
+// the side as render() does. Every other value (a scalar, a subclass, a cycle, a depth limit,
+// or a part one walk has finished with) is left to fp() and render() each, which then walk it
+// as they would alone. Debug builds check every result against the two walks.
+
+static uint64_t render_fp(Render *r, Fp *f, PyObject *o);
+
+// Whether both walks would enter `o` as a container of their own: not yet on either stack,
+// and below both depth limits.
+static int both_enter(Render *r, Fp *f, PyObject *o) {
+    if (r->depth >= MAX_DEPTH || f->depth >= MAX_DEPTH) return 0;
+    if (on_stack(r, o)) return 0;
+    for (int i = 0; i < f->depth; i++)
+        if (f->stack[i] == o) return 0;
+    return 1;
+}
+
+// fp()'s steps on entering a container, up to the type-specific part.
+static uint64_t fp_enter(Fp *f, PyObject *o) {
+    f->budget -= 2;
+    PyTypeObject *t = Py_TYPE(o);
+    if (f->depth) f->nested = 1;
+    if (f->depth && t != &PyTuple_Type) f->changeable = 1;
+    f->stack[f->depth++] = o;
+    if (pode_referenced_elsewhere(o)) f->shared = 1;
+    uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
+    return mix(h, (uint64_t)(uintptr_t)o);
+}
+
+// One item of a container: both walks while both go on, else the one that does.
+static inline uint64_t item_fp(Render *r, Fp *f, PyObject *o) {
+    if (f->budget > 0) return render_fp(r, f, o);
+    render(r, o);
+    return 0;  // (not mixed: fp() stopped before this item)
+}
+
+// A list or tuple (exact types): render_items and fp's sequence loop.
+static uint64_t render_fp_items(Render *r, Fp *f, PyObject *o, PyObject *const *items, Py_ssize_t n, int tuple) {
+    uint64_t h = mix(fp_enter(f, o), (uint64_t)n);
+    put(r, tuple ? "(" : "[", 1);
+    for (Py_ssize_t i = 0; i < n && (f->budget > 0 || !r->truncated); i++) {
+        if (i) put(r, ", ", 2);
+        if (f->budget > 0) h = mix(h, render_fp(r, f, items[i]));
+        else render(r, items[i]);
+    }
+    if (tuple && n == 1) put(r, ",", 1);
+    put(r, tuple ? ")" : "]", 1);
+    return h;
+}
+
+// A dict (exact type): render_dict and fp's dict loop, the key's fingerprint before the value's.
+static uint64_t render_fp_dict(Render *r, Fp *f, PyObject *d) {
+    uint64_t h = mix(fp_enter(f, d), (uint64_t)PyDict_GET_SIZE(d));
+    put(r, "{", 1);
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    int first = 1;
+    while ((f->budget > 0 || !r->truncated) && PyDict_Next(d, &pos, &k, &v)) {
+        int hashing = f->budget > 0;
+        if (!first) put(r, ", ", 2);
+        first = 0;
+        uint64_t hk = item_fp(r, f, k);
+        put(r, ": ", 2);
+        uint64_t hv;
+        if (pode_redact_on && !r->truncated && pode_redact_name_object(k)) {
+            puts_(r, PODE_REDACTED);
+            hv = hashing ? fp(f, v) : 0;
+        } else {
+            hv = hashing ? render_fp(r, f, v) : (render(r, v), 0);
+        }
+        if (hashing) h = mix(mix(h, hk), hv);
+    }
+    put(r, "}", 1);
+    return h;
+}
+
+// A set or frozenset (exact types): render_set and fp's walk of the table, in one pass over it.
+static uint64_t render_fp_set(Render *r, Fp *f, PyObject *s, int frozen) {
+    PySetObject *so = (PySetObject *)s;
+    uint64_t h = mix(fp_enter(f, s), (uint64_t)so->used);
+    if (PySet_GET_SIZE(s) == 0) {
+        puts_(r, frozen ? "frozenset()" : "set()");
+        return h;
+    }
+    if (frozen) puts_(r, "frozenset(");
+    put(r, "{", 1);
+    int first = 1;
+    for (Py_ssize_t i = 0, found = 0; i <= so->mask && found < so->used && (f->budget > 0 || !r->truncated); i++) {
+        PyObject *k = so->table[i].key;
+        if (!k || k == _PySet_Dummy) continue;
+        found++;
+        if (f->budget > 0) { f->budget--; h = (h ^ (uint64_t)so->table[i].hash) * 0x9e3779b97f4a7c15ull; }
+        if (!r->truncated) {
+            if (!first) put(r, ", ", 2);
+            first = 0;
+            render(r, k);
+        }
+    }
+    put(r, "}", 1);
+    if (frozen) put(r, ")", 1);
+    return h;
+}
+
+// An object of a plain class: render_object and fp_object, over its attributes once. Each walk
+// goes on to the next attribute as its own visitor would (fp's visits the first one whatever
+// its budget).
+typedef struct AttrBoth { Render *r; Fp *f; uint64_t *h; int count, hashing; } AttrBoth;
+
+static int render_fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *value) {
+    AttrBoth *a = ctx;
+    Render *r = a->r;
+    Fp *f = a->f;
+    int rendering = !r->truncated;
+    if (rendering) {
+        put(r, a->count++ ? ", " : " {", 2);
+        if (name) put_str_object(r, name);
+        else puts_(r, slot_name);
+        put(r, "=", 1);
+    }
+    int redacted = rendering && pode_redact_on && (name ? pode_redact_name_object(name) : pode_redact_name_utf8(slot_name));
+    if (redacted) puts_(r, PODE_REDACTED);
+    if (a->hashing) {
+        f->budget -= 3;
+        uint64_t hn = mix(*a->h, name ? (uint64_t)(uintptr_t)name : (uint64_t)(uintptr_t)slot_name);
+        *a->h = mix(hn, redacted || !rendering ? fp(f, value) : render_fp(r, f, value));
+        a->hashing = f->budget > 0;
+    } else if (rendering && !redacted) {
+        render(r, value);
+    }
+    return a->hashing || !r->truncated;
+}
+
+static uint64_t render_fp_object(Render *r, Fp *f, PyObject *o) {
+    uint64_t h = fp_enter(f, o);
+    PyObject *dict = pode_instance_dict(o);
+    if (dict && Py_REFCNT(dict) > 1) f->shared = 1;
+    f->budget -= (long)strlen(Py_TYPE(o)->tp_name) + 16;
+    put(r, "<", 1);
+    put_type_name(r, Py_TYPE(o));
+    puts_(r, " object");
+    put_address(r, o);
+    put(r, ">", 1);
+    AttrBoth a = {r, f, &h, 0, 1};
+    visit_attributes(o, render_fp_attr, &a);
+    if (a.count) put(r, "}", 1);
+    return h;
+}
+
+static uint64_t render_fp(Render *r, Fp *f, PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    int kind = t == &PyList_Type ? 1 : t == &PyTuple_Type ? 2 : t == &PyDict_Type ? 3 : t == &PySet_Type ? 4 :
+               t == &PyFrozenSet_Type ? 5 : !r->opts->repr_full && plain_object_type(t) ? 6 : 0;
+    if (!kind || r->truncated || f->budget <= 0 || !both_enter(r, f, o)) {
+        uint64_t h = fp(f, o);
+        render(r, o);
+        return h;
+    }
+    r->stack[r->depth++] = o;
+    uint64_t h;
+    switch (kind) {
+    case 1: h = render_fp_items(r, f, o, ((PyListObject *)o)->ob_item, PyList_GET_SIZE(o), 0); break;
+    case 2: h = render_fp_items(r, f, o, ((PyTupleObject *)o)->ob_item, PyTuple_GET_SIZE(o), 1); break;
+    case 3: h = render_fp_dict(r, f, o); break;
+    case 4: h = render_fp_set(r, f, o, 0); break;
+    case 5: h = render_fp_set(r, f, o, 1); break;
+    default: h = render_fp_object(r, f, o); break;
+    }
+    r->depth--;
+    f->depth--;
+    return h ? h : 1;
+}
+
+int pode_render_fingerprint(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len, uint64_t *fingerprint, PodeFpFacts *facts) {
+    size_t start = out->len;
+    Render r = {.out = out, .start = start, .limit = opts->limit, .truncated = 0, .opts = opts, .depth = 0};
+    Fp f = {.budget = (long)opts->limit + 8, .depth = 0};
+    uint64_t h = render_fp(&r, &f, o);
+    *fingerprint = h ? h : 1;
+    facts->shared = f.shared;
+    facts->nested = f.nested;
+    facts->opaque = f.opaque;
+    facts->changeable = f.changeable;
+    facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
+    *full_len = 0;
+    if (r.truncated) {
+        if (PyUnicode_Check(o)) *full_len = (uint64_t)PyUnicode_GET_LENGTH(o);
+        else if (PyBytes_Check(o)) *full_len = (uint64_t)PyBytes_GET_SIZE(o);
+        else if (PyList_Check(o)) *full_len = (uint64_t)PyList_GET_SIZE(o);
+        else if (PyTuple_Check(o)) *full_len = (uint64_t)PyTuple_GET_SIZE(o);
+        else if (PyDict_Check(o)) *full_len = (uint64_t)PyDict_GET_SIZE(o);
+        else if (PyAnySet_Check(o)) *full_len = (uint64_t)PySet_GET_SIZE(o);
+        else if (PyByteArray_Check(o)) *full_len = (uint64_t)PyByteArray_GET_SIZE(o);
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+#ifdef DEBUG
+    // The two walks, alone, must give the same text, fingerprint and facts.
+    PodeFpFacts alone;
+    uint64_t h_alone = pode_fingerprint(o, opts->limit, &alone);
+    PodeBuf text = {0};
+    uint64_t full_alone;
+    int flags_alone = pode_render(o, opts, &text, &full_alone);
+    if (h_alone != *fingerprint || alone.shared != facts->shared || alone.nested != facts->nested ||
+        alone.opaque != facts->opaque || alone.changeable != facts->changeable || alone.flat_version != facts->flat_version ||
+        full_alone != *full_len || flags_alone != (r.truncated ? PODE_VALUE_TRUNCATED : 0) ||
+        text.len != out->len - start || memcmp(text.data, out->data + start, text.len) != 0) {
+        fprintf(stderr, "pode: internal error: render_fp differs from fp and render for %s: %.*s\n  alone: %.*s\n",
+                Py_TYPE(o)->tp_name, (int)(out->len - start), (const char *)out->data + start, (int)text.len, (const char *)text.data);
+        abort();
+    }
+    free(text.data);
+#endif
+    return r.truncated ? PODE_VALUE_TRUNCATED : 0;
 }

@@ -145,6 +145,76 @@ final class EventTests: XCTestCase {
         ])
     }
 
+    /// A line whose checks keep finding its object changed into a new state has the object
+    /// rendered while it is fingerprinted, in one walk (render_fp in render.c); the debug build
+    /// the tests run checks each such walk against the two walks alone, and stops the program
+    /// if they differ. Here every kind that walk takes apart changes at every step: sets in a
+    /// list, a dict with a redacted key, objects with __slots__ and with a dict (a redacted
+    /// attribute each), a cycle, and values cut at the value limit.
+    func testObjectsChangedAtEveryStepShowEachState() throws {
+        try Harness.write("""
+        class Slotted:
+            __slots__ = ("a", "token")
+
+        class Plain:
+            pass
+
+        def main():
+            grid = [set() for _ in range(3)]
+            conf = {"password": "hunter2", "rows": []}
+            s = Slotted()
+            s.a, s.token = [], "abc"
+            p = Plain()
+            p.log = []
+            p.secret = 1
+            nest = [frozenset({1}), (1, [2]), {}]
+            nest.append(nest)
+            long = []
+            for i in range(6):
+                grid[i % 3].add(i)
+                conf["rows"].append((i, str(i)))
+                s.a.append(i)
+                p.log.append({"i": i, "sq": {i * i}})
+                nest[1][1].append(-i)
+                long.append("x" * 40 + str(i))
+            return len(long)
+
+        main()
+
+        """, to: "e.py", in: dir)
+        for limit in ["256", "40"] {
+            let trace = "t" + limit
+            let rec = try Harness.pode(["record", "-o", trace, "--max-value", limit, "e.py"], in: dir)
+            XCTAssertEqual(rec.status, 0, rec.stderr)
+            func states(_ name: String) throws -> [String] {
+                let r = try Harness.pode(["search", "--trace", trace, "--json", "func:main var:\(name)"], in: dir)
+                return Harness.jsonLines(r.stdout, type: "match").flatMap { hit in
+                    (hit["values"] as? [[String: Any]] ?? []).filter { $0["name"] as? String == name }.map {
+                        ($0["value"] as? String ?? "").replacingOccurrences(of: #" at 0x[0-9a-f]+"#, with: " at 0x", options: .regularExpression)
+                    }
+                }
+            }
+            func cut(_ s: String) -> String { limit == "40" ? String(s.prefix(40)) : s }
+            XCTAssertEqual(try states("grid"), ["[set(), set(), set()]", "[{0}, set(), set()]", "[{0}, {1}, set()]", "[{0}, {1}, {2}]",
+                                                "[{0, 3}, {1}, {2}]", "[{0, 3}, {1, 4}, {2}]", "[{0, 3}, {1, 4}, {2, 5}]"])
+            XCTAssertEqual(try states("conf").last, cut("{'password': <redacted>, 'rows': [(0, '0'), (1, '1'), (2, '2'), (3, '3'), (4, '4'), (5, '5')]}"))
+            // (An object's rendering, cut, ends inside its address: the part kept, addresses left out.)
+            func assertObject(_ name: String, _ expected: String, line: UInt = #line) throws {
+                let got = try states(name).last ?? ""
+                if limit == "40" { XCTAssertTrue(expected.hasPrefix(got) && got.count > 20, "\(name): \(got)", line: line) }
+                else { XCTAssertEqual(got, expected, line: line) }
+            }
+            XCTAssertEqual(try states("s").count, 8)
+            try assertObject("s", "<__main__.Slotted object at 0x> {a=[0, 1, 2, 3, 4, 5], token=<redacted>}")
+            try assertObject("p", "<__main__.Plain object at 0x> {log=[{'i': 0, 'sq': {0}}, {'i': 1, 'sq': {1}}, {'i': 2, 'sq': {4}}, {'i': 3, 'sq': {9}}, {'i': 4, 'sq': {16}}, {'i': 5, 'sq': {25}}], secret=<redacted>}")
+            XCTAssertEqual(try states("nest").last, cut("[frozenset({1}), (1, [2, 0, -1, -2, -3, -4, -5]), {}, [...]]"))
+            let long = try states("long")
+            XCTAssertEqual(long.count, 7)
+            let full = "[" + (0..<6).map { "'" + String(repeating: "x", count: 40) + "\($0)'" }.joined(separator: ", ") + "]"
+            XCTAssertEqual(long.last, String(full.prefix(Int(limit)!)))
+        }
+    }
+
     /// Module-level names deleted by `del` or at the end of `except ... as e` are recorded as
     /// deleted, and the recorder never touches the freed object again (it used to crash here).
     func testModuleLevelDeletionsAreRecordedAndSafe() throws {
