@@ -1076,7 +1076,7 @@ static inline RenderMemo *memo_slot(PyObject *v, uint64_t fp) {
 
 // Appends the rest of a value record whose rendering is in t->text (with `flags`, and `full`
 // when truncated), and keeps the rendering in `memo` by `fp` when given one.
-static void put_rendering(ThreadRec *t, PyObject *v, int flags, uint64_t fp, uint64_t full, RenderMemo *memo) {
+static inline void put_rendering(ThreadRec *t, PyObject *v, int flags, uint64_t fp, uint64_t full, RenderMemo *memo) {
     PodeBuf *b = &t->values;
     pode_buf_byte(b, (uint8_t)flags);
     pode_buf_str(b, (const char *)t->text.data, t->text.len);
