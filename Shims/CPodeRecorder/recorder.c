@@ -1074,6 +1074,16 @@ static inline RenderMemo *memo_slot(PyObject *v, uint64_t fp) {
     return &render_memo[(ptr_hash(v) ^ fp) & (MEMO_SLOTS - 1)];
 }
 
+static inline int memo_holds(const RenderMemo *memo, PyObject *v, uint64_t fp) {
+    return memo && memo->ptr == v && memo->fp == fp;
+}
+
+// The start of a value record of a bound variable: its name and its object's type.
+static inline void put_value_head(ThreadRec *t, uint32_t name, PyObject *v) {
+    pode_buf_varint(&t->values, name);
+    pode_buf_varint(&t->values, type_id(Py_TYPE(v)));
+}
+
 // Appends the rest of a value record whose rendering is in t->text (with `flags`, and `full`
 // when truncated), and keeps the rendering in `memo` by `fp` when given one.
 static inline void put_rendering(ThreadRec *t, PyObject *v, int flags, uint64_t fp, uint64_t full, RenderMemo *memo) {
@@ -1096,15 +1106,15 @@ static inline void put_rendering(ThreadRec *t, PyObject *v, int flags, uint64_t 
 // was deleted, redacted, or kept).
 static int put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int flags, uint64_t fp) {
     PodeBuf *b = &t->values;
-    pode_buf_varint(b, name);
     if (!v) {
+        pode_buf_varint(b, name);
         pode_buf_varint(b, 0);
         pode_buf_byte(b, (uint8_t)(flags | PODE_VALUE_DELETED));
         pode_buf_varint(b, 0);
         (*count)++;
         return 0;
     }
-    pode_buf_varint(b, type_id(Py_TYPE(v)));
+    put_value_head(t, name, v);
     if (name_redacted(name)) {
         pode_buf_byte(b, (uint8_t)flags);
         pode_buf_str(b, PODE_REDACTED, strlen(PODE_REDACTED));
@@ -1112,7 +1122,7 @@ static int put_value(ThreadRec *t, int *count, uint32_t name, PyObject *v, int f
         return 0;
     }
     RenderMemo *memo = fp && !render_opts.repr_full && !immutable_scalar(v) ? memo_slot(v, fp) : NULL;
-    if (memo && memo->ptr == v && memo->fp == fp) {
+    if (memo_holds(memo, v, fp)) {
         flags |= memo->flags;
         pode_buf_byte(b, (uint8_t)flags);
         pode_buf_str(b, memo->text, memo->len);
@@ -1139,6 +1149,12 @@ static inline int identity_only(PyObject *o) {
 // and tuples of them.
 static inline int cannot_have_changed(PyObject *v, const Seen *seen) {
     return immutable_scalar(v) || identity_only(v) || (Py_TYPE(v) == &PyTuple_Type && !seen->facts.changeable);
+}
+
+// Counts one more check after a line (CodeInfo.line_renders) that rendered a new state, or
+// starts the count again after one that did not.
+static inline void count_render(uint8_t *renders, int rendered_new) {
+    *renders = rendered_new ? (uint8_t)(*renders + (*renders < 3)) : 0;
 }
 
 // Compares one binding with what was last seen; records it when it changed. `known`: the
@@ -1175,21 +1191,19 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
             uint64_t full;
             t->text.len = 0;
             int rendered = pode_render_fingerprint(v, &render_opts, &t->text, &full, &f, &seen->facts);
-            if (f == seen->fp) { *renders = 0; return; }
+            if (f == seen->fp) { count_render(renders, 0); return; }
             seen->fp = f;
             RenderMemo *memo = seen->facts.opaque ? NULL : memo_slot(v, f);
             // (A state kept from before, as backtracking goes back to, was rendered for nothing.)
-            *renders = memo && memo->ptr == v && memo->fp == f ? 0 : (uint8_t)(*renders + (*renders < 3));
-            PodeBuf *b = &t->values;
-            pode_buf_varint(b, name);
-            pode_buf_varint(b, type_id(Py_TYPE(v)));
+            count_render(renders, !memo_holds(memo, v, f));
+            put_value_head(t, name, v);
             put_rendering(t, v, PODE_VALUE_MUTATED | rendered, f, full, memo);
             (*count)++;
             return;
         } else {
             f = pode_fingerprint(v, render_opts.limit, &seen->facts);
             if (f == seen->fp) {
-                if (renders) *renders = 0;
+                if (renders) count_render(renders, 0);
                 return;
             }
         }
@@ -1209,7 +1223,7 @@ static inline void check_binding(ThreadRec *t, int *count, uint32_t name, PyObje
     seen->ptr = v;
     seen->fp = f;
     int rendered = put_value(t, count, name, v, flags, seen->facts.opaque ? 0 : f);
-    if (renders && (flags & PODE_VALUE_MUTATED) && !known) *renders = rendered ? (uint8_t)(*renders + (*renders < 3)) : 0;
+    if (renders && (flags & PODE_VALUE_MUTATED) && !known) count_render(renders, rendered);
 }
 
 static int skip_global(PyObject *key, PyObject *v) {
@@ -1730,7 +1744,7 @@ static void collect_changes(ThreadRec *t, Activation *a, PyFrameObject *frame, i
             // the line may only have made another reference to it, which shows in its own
             // count when nothing that can change is inside it (only scalars and tuples of
             // them, whose new references change nothing); else the next fingerprint must look.
-            if (unchanged && (!s->seen.facts.nested || !s->seen.facts.changeable) && s->seen.fp) {
+            if (unchanged && !s->seen.facts.changeable && s->seen.fp) {
                 if (!immutable_scalar(v)) s->seen.facts.shared = pode_referenced_elsewhere(v);
                 continue;
             }

@@ -441,13 +441,17 @@ static int render_attr(void *ctx, PyObject *name, const char *slot_name, PyObjec
     return !r->truncated;
 }
 
-static void render_object(Render *r, PyObject *o) {
-    PyTypeObject *t = Py_TYPE(o);
+// "<Name object at 0x...>", before an object's attributes.
+static void put_object_head(Render *r, PyObject *o) {
     put(r, "<", 1);
-    put_type_name(r, t);
+    put_type_name(r, Py_TYPE(o));
     puts_(r, " object");
     put_address(r, o);
     put(r, ">", 1);
+}
+
+static void render_object(Render *r, PyObject *o) {
+    put_object_head(r, o);
     AttrRender a = {r, 0};
     visit_attributes(o, render_attr, &a);
     if (a.count) put(r, "}", 1);
@@ -658,19 +662,22 @@ static void render(Render *r, PyObject *o) {
     r->depth--;
 }
 
+// The length of a value whose rendering was cut, where it has one (a text's, a container's).
+static uint64_t full_length(PyObject *o) {
+    if (PyUnicode_Check(o)) return (uint64_t)PyUnicode_GET_LENGTH(o);
+    if (PyBytes_Check(o)) return (uint64_t)PyBytes_GET_SIZE(o);
+    if (PyList_Check(o)) return (uint64_t)PyList_GET_SIZE(o);
+    if (PyTuple_Check(o)) return (uint64_t)PyTuple_GET_SIZE(o);
+    if (PyDict_Check(o)) return (uint64_t)PyDict_GET_SIZE(o);
+    if (PyAnySet_Check(o)) return (uint64_t)PySet_GET_SIZE(o);
+    if (PyByteArray_Check(o)) return (uint64_t)PyByteArray_GET_SIZE(o);
+    return 0;
+}
+
 int pode_render(PyObject *o, const PodeRenderOptions *opts, PodeBuf *out, uint64_t *full_len) {
     Render r = {.out = out, .start = out->len, .limit = opts->limit, .truncated = 0, .opts = opts, .depth = 0};
     render(&r, o);
-    *full_len = 0;
-    if (r.truncated) {
-        if (PyUnicode_Check(o)) *full_len = (uint64_t)PyUnicode_GET_LENGTH(o);
-        else if (PyBytes_Check(o)) *full_len = (uint64_t)PyBytes_GET_SIZE(o);
-        else if (PyList_Check(o)) *full_len = (uint64_t)PyList_GET_SIZE(o);
-        else if (PyTuple_Check(o)) *full_len = (uint64_t)PyTuple_GET_SIZE(o);
-        else if (PyDict_Check(o)) *full_len = (uint64_t)PyDict_GET_SIZE(o);
-        else if (PyAnySet_Check(o)) *full_len = (uint64_t)PySet_GET_SIZE(o);
-        else if (PyByteArray_Check(o)) *full_len = (uint64_t)PyByteArray_GET_SIZE(o);
-    }
+    *full_len = r.truncated ? full_length(o) : 0;
     if (PyErr_Occurred()) PyErr_Clear();
     return r.truncated ? PODE_VALUE_TRUNCATED : 0;
 }
@@ -755,18 +762,44 @@ static int fp_attr(void *ctx, PyObject *name, const char *slot_name, PyObject *v
 }
 
 // An object shown by its attributes: "<Name object at 0x...>", or "Name(" and ")" for an exception.
-static void fp_object(Fp *f, PyObject *o, uint64_t *h) {
-    int exception = PyExceptionInstance_Check(o);
+// What an object's fingerprint notes before its attributes: its attribute dict's sharing, and
+// the charge for its name ("<Name object at 0x...>", or "Name(" and ")" for an exception).
+static void fp_charge_object(Fp *f, PyObject *o, int exception) {
     // Attributes kept in a dict that something else references too can change through it.
     PyObject *dict = pode_instance_dict(o);
     if (dict && Py_REFCNT(dict) > 1) f->shared = 1;
     f->budget -= (long)strlen(Py_TYPE(o)->tp_name) + (exception ? 2 : 16);
+}
+
+static void fp_object(Fp *f, PyObject *o, uint64_t *h) {
+    int exception = PyExceptionInstance_Check(o);
+    fp_charge_object(f, o, exception);
     void *ctx[2] = {f, h};
     visit_attributes(o, fp_attr, ctx);
     if (exception) {
         PyObject *args = ((PyBaseExceptionObject *)o)->args;
         if (args) *h = mix(*h, fp(f, args));
     }
+}
+
+// A container or object reached inside the one fingerprinted (see Fp).
+static inline void fp_note_inside(Fp *f, PyTypeObject *t) {
+    if (f->depth) f->nested = 1;
+    if (f->depth && t != &PyTuple_Type) f->changeable = 1;
+}
+
+static inline int fp_on_stack(const Fp *f, PyObject *o) {
+    for (int i = 0; i < f->depth; i++)
+        if (f->stack[i] == o) return 1;
+    return 0;
+}
+
+// Enters container `o` (below the depth limit, not on the stack): its sharing, and the start
+// of its hash, from its type and identity.
+static inline uint64_t fp_push(Fp *f, PyObject *o) {
+    f->stack[f->depth++] = o;
+    if (pode_referenced_elsewhere(o)) f->shared = 1;
+    return mix(mix(9, (uint64_t)(uintptr_t)Py_TYPE(o)), (uint64_t)(uintptr_t)o);
 }
 
 static uint64_t fp(Fp *f, PyObject *o) {
@@ -804,15 +837,10 @@ static uint64_t fp(Fp *f, PyObject *o) {
         return mix(6, (uint64_t)(uintptr_t)o);
     }
 
-    if (f->depth) f->nested = 1;
-    if (f->depth && t != &PyTuple_Type) f->changeable = 1;
-    for (int i = 0; i < f->depth; i++)
-        if (f->stack[i] == o) return 7;
+    fp_note_inside(f, t);
+    if (fp_on_stack(f, o)) return 7;
     if (f->depth >= MAX_DEPTH) return 8;
-    f->stack[f->depth++] = o;
-    if (pode_referenced_elsewhere(o)) f->shared = 1;
-    uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
-    h = mix(h, (uint64_t)(uintptr_t)o);
+    uint64_t h = fp_push(f, o);
     if (plain_object_type(t)) {
         fp_object(f, o, &h);
     } else if (PyList_Check(o) || PyTuple_Check(o)) {
@@ -857,14 +885,19 @@ static uint64_t fp(Fp *f, PyObject *o) {
     return h ? h : 1;
 }
 
+// What a finished walk of `o` found out, as PodeFpFacts.
+static void fp_facts(const Fp *f, PyObject *o, PodeFpFacts *facts) {
+    facts->shared = f->shared;
+    facts->nested = f->nested;
+    facts->opaque = f->opaque;
+    facts->changeable = f->changeable;
+    facts->flat_version = PyDict_CheckExact(o) && !f->nested ? ((PyDictObject *)o)->ma_version_tag : 0;
+}
+
 uint64_t pode_fingerprint(PyObject *o, uint32_t limit, PodeFpFacts *facts) {
     Fp f = {.budget = (long)limit + 8, .depth = 0};
     uint64_t h = fp(&f, o);
-    facts->shared = f.shared;
-    facts->nested = f.nested;
-    facts->opaque = f.opaque;
-    facts->changeable = f.changeable;
-    facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
+    fp_facts(&f, o, facts);
     if (PyErr_Occurred()) PyErr_Clear();
     return h ? h : 1;
 }
@@ -884,23 +917,14 @@ static uint64_t render_fp(Render *r, Fp *f, PyObject *o);
 // Whether both walks would enter `o` as a container of their own: not yet on either stack,
 // and below both depth limits.
 static int both_enter(Render *r, Fp *f, PyObject *o) {
-    if (r->depth >= MAX_DEPTH || f->depth >= MAX_DEPTH) return 0;
-    if (on_stack(r, o)) return 0;
-    for (int i = 0; i < f->depth; i++)
-        if (f->stack[i] == o) return 0;
-    return 1;
+    return r->depth < MAX_DEPTH && f->depth < MAX_DEPTH && !on_stack(r, o) && !fp_on_stack(f, o);
 }
 
 // fp()'s steps on entering a container, up to the type-specific part.
 static uint64_t fp_enter(Fp *f, PyObject *o) {
     f->budget -= 2;
-    PyTypeObject *t = Py_TYPE(o);
-    if (f->depth) f->nested = 1;
-    if (f->depth && t != &PyTuple_Type) f->changeable = 1;
-    f->stack[f->depth++] = o;
-    if (pode_referenced_elsewhere(o)) f->shared = 1;
-    uint64_t h = mix(9, (uint64_t)(uintptr_t)t);
-    return mix(h, (uint64_t)(uintptr_t)o);
+    fp_note_inside(f, Py_TYPE(o));
+    return fp_push(f, o);
 }
 
 // One item of a container: both walks while both go on, else the one that does.
@@ -1008,14 +1032,8 @@ static int render_fp_attr(void *ctx, PyObject *name, const char *slot_name, PyOb
 
 static uint64_t render_fp_object(Render *r, Fp *f, PyObject *o) {
     uint64_t h = fp_enter(f, o);
-    PyObject *dict = pode_instance_dict(o);
-    if (dict && Py_REFCNT(dict) > 1) f->shared = 1;
-    f->budget -= (long)strlen(Py_TYPE(o)->tp_name) + 16;
-    put(r, "<", 1);
-    put_type_name(r, Py_TYPE(o));
-    puts_(r, " object");
-    put_address(r, o);
-    put(r, ">", 1);
+    fp_charge_object(f, o, 0);
+    put_object_head(r, o);
     AttrBoth a = {r, f, &h, 0, 1};
     visit_attributes(o, render_fp_attr, &a);
     if (a.count) put(r, "}", 1);
@@ -1052,21 +1070,8 @@ int pode_render_fingerprint(PyObject *o, const PodeRenderOptions *opts, PodeBuf 
     Fp f = {.budget = (long)opts->limit + 8, .depth = 0};
     uint64_t h = render_fp(&r, &f, o);
     *fingerprint = h ? h : 1;
-    facts->shared = f.shared;
-    facts->nested = f.nested;
-    facts->opaque = f.opaque;
-    facts->changeable = f.changeable;
-    facts->flat_version = PyDict_CheckExact(o) && !f.nested ? ((PyDictObject *)o)->ma_version_tag : 0;
-    *full_len = 0;
-    if (r.truncated) {
-        if (PyUnicode_Check(o)) *full_len = (uint64_t)PyUnicode_GET_LENGTH(o);
-        else if (PyBytes_Check(o)) *full_len = (uint64_t)PyBytes_GET_SIZE(o);
-        else if (PyList_Check(o)) *full_len = (uint64_t)PyList_GET_SIZE(o);
-        else if (PyTuple_Check(o)) *full_len = (uint64_t)PyTuple_GET_SIZE(o);
-        else if (PyDict_Check(o)) *full_len = (uint64_t)PyDict_GET_SIZE(o);
-        else if (PyAnySet_Check(o)) *full_len = (uint64_t)PySet_GET_SIZE(o);
-        else if (PyByteArray_Check(o)) *full_len = (uint64_t)PyByteArray_GET_SIZE(o);
-    }
+    fp_facts(&f, o, facts);
+    *full_len = r.truncated ? full_length(o) : 0;
     if (PyErr_Occurred()) PyErr_Clear();
 #ifdef DEBUG
     // The two walks, alone, must give the same text, fingerprint and facts.
