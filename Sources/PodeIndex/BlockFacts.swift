@@ -210,7 +210,18 @@ struct TextSet {
 
     private(set) var entries: [Entry] = []
     private(set) var arena: [UInt8] = []
-    private var table: [Int32] = Array(repeating: -1, count: 1024)
+    /// Each slot 0 (empty) or an entry: its index + 1 in the low 32 bits, the high 32 bits of its
+    /// hash above them, so that a probe passes other entries without reading them.
+    private var table: [UInt64]
+
+    /// A set with room for about `expected` entries before its table grows.
+    init(expected: Int = 0) {
+        var size = 1024
+        while size < 2 * expected && size < 1 << 24 { size *= 2 }
+        table = Array(repeating: 0, count: size)
+    }
+
+    private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
 
     /// The bytes of all entries.
     var byteCount: Int { arena.count }
@@ -273,42 +284,45 @@ struct TextSet {
     @discardableResult
     mutating func insert(type: UInt32, truncated: Bool, bytes: UnsafeRawBufferPointer) -> Int {
         let h = Self.hash(bytes, seed: UInt64(type) << 1 | (truncated ? 1 : 0))
-        let found: Int? = table.withUnsafeBufferPointer { table in
+        let tag = h & Self.tagMask
+        let n = bytes.count
+        // The entry found, or the complement of the empty slot where it goes.
+        let found: Int = table.withUnsafeBufferPointer { table in
             entries.withUnsafeBufferPointer { entries in
                 arena.withUnsafeBytes { arena in
                     let mask = table.count - 1
                     var j = Int(truncatingIfNeeded: h) & mask
                     while true {
-                        let k = Int(table[j])
-                        if k < 0 { return nil }
-                        let e = entries[k]
-                        if e.hash == h && e.length == bytes.count && e.type == type && e.truncated == truncated &&
-                            (bytes.count == 0 || Self.equal(arena.baseAddress! + e.start, bytes.baseAddress!, bytes.count)) {
-                            return k
+                        let slot = table[j]
+                        if slot == 0 { return ~j }
+                        if slot & Self.tagMask == tag {
+                            let k = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                            let e = entries[k]
+                            if e.hash == h && e.length == n && e.type == type && e.truncated == truncated &&
+                                (n == 0 || Self.equal(arena.baseAddress! + e.start, bytes.baseAddress!, n)) {
+                                return k
+                            }
                         }
                         j = (j + 1) & mask
                     }
                 }
             }
         }
-        if let found { return found }
-        let mask = table.count - 1
-        var j = Int(truncatingIfNeeded: h) & mask
-        while table[j] >= 0 { j = (j + 1) & mask }
-        table[j] = Int32(entries.count)
-        entries.append(Entry(start: arena.count, length: bytes.count, type: type, truncated: truncated, hash: h))
+        if found >= 0 { return found }
+        table[~found] = tag | UInt64(entries.count + 1)
+        entries.append(Entry(start: arena.count, length: n, type: type, truncated: truncated, hash: h))
         arena.append(contentsOf: bytes)
         if entries.count * 2 > table.count { grow() }
         return entries.count - 1
     }
 
     private mutating func grow() {
-        table = Array(repeating: -1, count: table.count * 2)
+        table = Array(repeating: 0, count: table.count * 2)
         let mask = table.count - 1
         for (k, e) in entries.enumerated() {
             var j = Int(truncatingIfNeeded: e.hash) & mask
-            while table[j] >= 0 { j = (j + 1) & mask }
-            table[j] = Int32(k)
+            while table[j] != 0 { j = (j + 1) & mask }
+            table[j] = e.hash & Self.tagMask | UInt64(k + 1)
         }
     }
 
@@ -337,8 +351,8 @@ struct TextSet {
 
     mutating func removeAll() {
         if !entries.isEmpty {
-            if table.count > 1 << 16 { table = Array(repeating: -1, count: 1024) }
-            else { for i in table.indices { table[i] = -1 } }
+            if table.count > 1 << 16 { table = Array(repeating: 0, count: 1024) }
+            else { for i in table.indices { table[i] = 0 } }
         }
         entries.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)

@@ -89,15 +89,21 @@ public enum BlockSummary {
         mutating func add(_ term: Int32, _ shape: Int32, _ mask: UInt64, _ count: Int) {
             var slotMask = slots.count - 1
             var j = Self.hash(term, shape, mask) & slotMask
-            while true {
-                let r = Int(slots[j])
-                if r < 0 { break }
-                if rows[r].shape == shape && rows[r].mask == mask && rows[r].term == term {
-                    rows[r].count += count
-                    return
+            // Probed through buffers: one check of the arrays per call, not one per step.
+            let counted = slots.withUnsafeBufferPointer { slots in
+                rows.withUnsafeMutableBufferPointer { rows -> Bool in
+                    while true {
+                        let r = Int(slots[j])
+                        if r < 0 { return false }
+                        if rows[r].term == term && rows[r].shape == shape && rows[r].mask == mask {
+                            rows[r].count += count
+                            return true
+                        }
+                        j = (j + 1) & slotMask
+                    }
                 }
-                j = (j + 1) & slotMask
             }
+            if counted { return }
             let t = Int(term)
             rows.append(Row(shape: shape, mask: mask, count: count, next: head[t], term: term))
             head[t] = Int32(rows.count - 1)

@@ -198,11 +198,21 @@ public enum Schema {
     /// The index terms of a block's distinct value texts: each term once (term number k is
     /// entry k of `terms`, its bytes), and by text entry the numbers of the terms that text has.
     struct TextTerms {
-        var terms = TextSet()
+        var terms: TextSet
         /// Text entry k's term numbers are numbers[starts[k]..<starts[k + 1]] (one array for the
         /// block rather than one per text).
         private var numbers: [Int32] = []
         private var starts: [Int32] = [0]
+        /// By term number, the last text that had the term (+ 1): a text's terms are each kept
+        /// once without a search of those it has already.
+        private var lastText: [Int32] = []
+
+        /// Terms for the texts of a block of about `texts` distinct texts.
+        init(texts: Int = 0) {
+            terms = TextSet(expected: texts)
+            numbers.reserveCapacity(2 * texts)
+            starts.reserveCapacity(texts + 1)
+        }
 
         var count: Int { terms.entries.count }
         /// The terms as strings, in number order.
@@ -213,8 +223,13 @@ public enum Schema {
 
         /// Adds `bytes` as a term of the text being split (the entry after the last one ended).
         mutating func add(_ bytes: UnsafeRawBufferPointer) {
-            let n = Int32(terms.insert(type: 0, truncated: false, bytes: bytes))
-            if !numbers[Int(starts[starts.count - 1])...].contains(n) { numbers.append(n) }
+            let n = terms.insert(type: 0, truncated: false, bytes: bytes)
+            let text = Int32(truncatingIfNeeded: starts.count)  // the text being split, + 1
+            if n == lastText.count { lastText.append(0) }
+            if lastText[n] != text {
+                lastText[n] = text
+                numbers.append(Int32(truncatingIfNeeded: n))
+            }
         }
 
         /// Ends the terms of the text being split.
@@ -229,7 +244,7 @@ public enum Schema {
     }
 
     static func textTerms(of facts: BlockFacts, definitions: Definitions) -> TextTerms {
-        var out = TextTerms()
+        var out = TextTerms(texts: facts.texts.entries.count)
         var types: [UInt32: TextType] = [:]
         var exact: [UInt8] = []
         for e in facts.texts.entries {
