@@ -303,6 +303,20 @@ static inline int small_int_value(PyObject *o, long long *v) {
     return 0;
 }
 
+// A non-negative int below 100 (a digit, a column, a small count), in one or two stores
+// without the division loop; returns 0 for any other int, which render_int then writes.
+static inline __attribute__((always_inline)) int put_tiny_int(Render *r, PyObject *o) {
+    Py_ssize_t size = Py_SIZE(o);
+    if (size == 0) { put(r, "0", 1); return 1; }
+    if (size != 1) return 0;
+    unsigned d = (unsigned)((PyLongObject *)o)->ob_digit[0];
+    if (d >= 100) return 0;
+    char c[2] = {(char)('0' + d / 10), (char)('0' + d % 10)};
+    if (d < 10) put(r, c + 1, 1);
+    else put(r, c, 2);
+    return 1;
+}
+
 static void render_int(Render *r, PyObject *o) {
     long long v;
     if (small_int_value(o, &v)) {
@@ -374,7 +388,7 @@ static void render_set(Render *r, PyObject *s, int frozen) {
         found++;
         if (!first) put(r, ", ", 2);
         first = 0;
-        render(r, k);
+        if (!Py_IS_TYPE(k, &PyLong_Type) || !put_tiny_int(r, k)) render(r, k);
     }
     put(r, "}", 1);
     if (frozen) put(r, ")", 1);
@@ -578,7 +592,7 @@ static void render(Render *r, PyObject *o) {
     if (o == Py_True) { puts_(r, "True"); return; }
     if (o == Py_False) { puts_(r, "False"); return; }
     if (o == Py_Ellipsis) { puts_(r, "Ellipsis"); return; }
-    if (t == &PyLong_Type) { render_int(r, o); return; }
+    if (t == &PyLong_Type) { if (!put_tiny_int(r, o)) render_int(r, o); return; }
     if (t == &PyUnicode_Type) { render_str(r, o); return; }
     if (t == &PyFloat_Type) { render_float(r, PyFloat_AS_DOUBLE(o)); return; }
     if (t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
@@ -993,7 +1007,7 @@ static uint64_t render_fp_set(Render *r, Fp *f, PyObject *s, int frozen) {
         if (!r->truncated) {
             if (!first) put(r, ", ", 2);
             first = 0;
-            render(r, k);
+            if (!Py_IS_TYPE(k, &PyLong_Type) || !put_tiny_int(r, k)) render(r, k);
         }
     }
     put(r, "}", 1);
