@@ -170,7 +170,9 @@ final class EventTests: XCTestCase {
             nest = [frozenset({1}), (1, [2]), {}]
             nest.append(nest)
             long = []
+            many = set(range(30))
             for i in range(6):
+                many.add(100 + i)
                 grid[i % 3].add(i)
                 conf["rows"].append((i, str(i)))
                 s.a.append(i)
@@ -208,6 +210,8 @@ final class EventTests: XCTestCase {
             try assertObject("s", "<__main__.Slotted object at 0x> {a=[0, 1, 2, 3, 4, 5], token=<redacted>}")
             try assertObject("p", "<__main__.Plain object at 0x> {log=[{'i': 0, 'sq': {0}}, {'i': 1, 'sq': {1}}, {'i': 2, 'sq': {4}}, {'i': 3, 'sq': {9}}, {'i': 4, 'sq': {16}}, {'i': 5, 'sq': {25}}], secret=<redacted>}")
             XCTAssertEqual(try states("nest").last, cut("[frozenset({1}), (1, [2, 0, -1, -2, -3, -4, -5]), {}, [...]]"))
+            // (A set of small ints is written in runs of digits, cut where one put each would be.)
+            XCTAssertEqual(try states("many"), (0...6).map { k in cut("{" + (Array(0..<30) + Array(100..<100 + k)).map(String.init).joined(separator: ", ") + "}") })
             let long = try states("long")
             XCTAssertEqual(long.count, 7)
             let full = "[" + (0..<6).map { "'" + String(repeating: "x", count: 40) + "\($0)'" }.joined(separator: ", ") + "]"
