@@ -403,7 +403,8 @@ static inline __attribute__((always_inline)) void put_set_item(Render *r, SetTex
     }
     set_text_flush(r, g);
     if (sep) put(r, ", ", 2);
-    render(r, k);
+    if (Py_IS_TYPE(k, &PyLong_Type)) render_int(r, k);  // (not tiny: render would look again)
+    else render(r, k);
 }
 
 static void render_set(Render *r, PyObject *s, int frozen) {
