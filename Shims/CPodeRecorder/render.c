@@ -326,6 +326,7 @@ static inline __attribute__((always_inline)) int put_tiny_int(Render *r, PyObjec
 }
 
 static void render_int(Render *r, PyObject *o) {
+    if (put_tiny_int(r, o)) return;
     long long v;
     if (small_int_value(o, &v)) {
         // Digits written backwards: no printf on the hot path.
@@ -403,8 +404,7 @@ static inline __attribute__((always_inline)) void put_set_item(Render *r, SetTex
     }
     set_text_flush(r, g);
     if (sep) put(r, ", ", 2);
-    if (Py_IS_TYPE(k, &PyLong_Type)) render_int(r, k);  // (not tiny: render would look again)
-    else render(r, k);
+    render(r, k);
 }
 
 static void render_set(Render *r, PyObject *s, int frozen) {
@@ -629,7 +629,7 @@ static void render(Render *r, PyObject *o) {
     if (o == Py_True) { puts_(r, "True"); return; }
     if (o == Py_False) { puts_(r, "False"); return; }
     if (o == Py_Ellipsis) { puts_(r, "Ellipsis"); return; }
-    if (t == &PyLong_Type) { if (!put_tiny_int(r, o)) render_int(r, o); return; }
+    if (t == &PyLong_Type) { render_int(r, o); return; }
     if (t == &PyUnicode_Type) { render_str(r, o); return; }
     if (t == &PyFloat_Type) { render_float(r, PyFloat_AS_DOUBLE(o)); return; }
     if (t == &PyComplex_Type || t == &PyRange_Type) { put_pyrepr_of_builtin(r, o); return; }
