@@ -4,8 +4,10 @@ On a noisy machine the wall clock moves by more than a change to the recorder do
 counts do not. Each workload runs with smaller arguments (callgrind is about 50 times slower)
 under plain python3.11 and under `pode record`, and the count of the thread that runs the program
 (pode's main thread, callgrind's thread 1) is compared with plain python's. The other threads
-(writer, indexer) are counted too, and so is `pode index --rebuild` of the trace recorded (the
-indexer's whole work, all its threads). valgrind cannot read the DWARF 5 that Swift writes, so pode
+(writer, indexer) are counted too, and so is `pode index --rebuild` (the indexer's whole work, all
+its threads) of one trace, the one the first binary recorded, by every binary: two recordings of a
+workload differ in where their frames end (that depends on timing), and so in their blocks, which
+moved the count by more than most changes to the indexer do. valgrind cannot read the DWARF 5 that Swift writes, so pode
 runs from a copy with its debug information stripped.
 """
 import glob
@@ -34,8 +36,9 @@ def stripped_copy(pode, scratch):
     return copy
 
 
-def callgrind(argv, cwd, out_prefix, separate_threads):
-    """Runs argv under callgrind; returns (stdout bytes, {thread number: instructions})."""
+def callgrind(argv, cwd, out_prefix, separate_threads, required=True):
+    """Runs argv under callgrind; returns (stdout bytes, {thread number: instructions}), or None
+    when it fails and is not `required`."""
     for old in glob.glob(out_prefix + "*"):
         os.remove(old)
     options = ["--tool=callgrind", f"--callgrind-out-file={out_prefix}"]
@@ -43,6 +46,8 @@ def callgrind(argv, cwd, out_prefix, separate_threads):
         options.append("--separate-threads=yes")
     p = subprocess.run(["valgrind", *options, *argv], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL)
     if p.returncode != 0:
+        if not required:
+            return None
         lines = p.stderr.decode(errors="replace").strip().splitlines()
         sys.exit(f"bench: {' '.join(argv[:3])} failed under valgrind ({p.returncode}): {lines[-1] if lines else ''}")
     counts = {}
@@ -70,18 +75,33 @@ def measure(pode_binaries, names, scratch, python, workloads_dir):
         print(f"bench: {name} under callgrind", file=sys.stderr)
         expected, plain = callgrind([python, script, *args], workloads_dir, os.path.join(scratch, "plain.out"), False)
         row = {"workload": name, "args": args, "plain_instructions": sum(plain.values()), "pode": []}
-        for pode, copy in copies:
+        shared = os.path.join(scratch, "first-trace")
+        shutil.rmtree(shared, ignore_errors=True)
+        for i, (pode, copy) in enumerate(copies):
             trace = os.path.join(scratch, "trace")
             shutil.rmtree(trace, ignore_errors=True)
             out, counts = callgrind([copy, "record", "-o", trace, script, *args], workloads_dir, os.path.join(scratch, "pode.out"), True)
             if out != expected:
                 sys.exit(f"bench: {name} printed something else recorded under callgrind than plain")
             program = counts.get(1, 0)
-            # The indexer alone, on the same trace: `pode index --rebuild`, all its threads.
-            _, rebuild = callgrind([copy, "index", "--rebuild", "--trace", trace], workloads_dir, os.path.join(scratch, "index.out"), False)
+            if i == 0:
+                shutil.copytree(trace, shared)
+            # The indexer alone: `pode index --rebuild`, all its threads, of the first binary's
+            # trace (a copy, so that each binary starts from the same files); of its own when it
+            # cannot read that one (a log format of its own).
+            rebuilt, of = None, "first binary's"
+            if i > 0:
+                again = os.path.join(scratch, "first-trace-again")
+                shutil.rmtree(again, ignore_errors=True)
+                shutil.copytree(shared, again)
+                rebuilt = callgrind([copy, "index", "--rebuild", "--trace", again], workloads_dir, os.path.join(scratch, "index.out"), False, required=False)
+                if rebuilt is None:
+                    of = "own"
+            if rebuilt is None:
+                rebuilt = callgrind([copy, "index", "--rebuild", "--trace", trace], workloads_dir, os.path.join(scratch, "index.out"), False)
             row["pode"].append({"binary": pode, "program_thread": program, "other_threads": sum(counts.values()) - program,
                                 "program_ratio": program / max(row["plain_instructions"], 1),
-                                "index_rebuild": sum(rebuild.values())})
+                                "index_rebuild": sum(rebuilt[1].values()), "index_rebuild_trace": of})
         rows.append(row)
     return rows
 
@@ -96,4 +116,4 @@ def print_rows(rows):
                 return f" ({100 * (p[key] - first[key]) / first[key]:+.1f}% against the first)" if i and first[key] else ""
             print(f"  {p['binary']}\n    program thread {p['program_thread'] / 1e9:7.2f} G ({p['program_ratio']:.1f}x){change('program_thread')}, "
                   f"other threads {p['other_threads'] / 1e9:.2f} G\n"
-                  f"    index --rebuild of its trace {p['index_rebuild'] / 1e9:.2f} G{change('index_rebuild')}")
+                  f"    index --rebuild of the {p.get('index_rebuild_trace', 'own')} trace {p['index_rebuild'] / 1e9:.2f} G{change('index_rebuild')}")
