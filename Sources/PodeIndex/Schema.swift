@@ -207,11 +207,20 @@ public enum Schema {
         /// once without a search of those it has already.
         private var lastText: [Int32] = []
 
+        /// Term numbers of short terms (1 to 7 bytes), direct-mapped by the term's bytes packed
+        /// into a word with its length in the top byte: slot j's key at 2j (0: empty), its term
+        /// number at 2j + 1. Most terms are short and come again and again (the digits of a list
+        /// of numbers); this finds one in a few steps where the term table hashes, probes and
+        /// compares.
+        private var short: [UInt64]
+        private static let shortSlots = 2048
+
         /// Terms for the texts of a block of about `texts` distinct texts.
         init(texts: Int = 0) {
             terms = TextSet(expected: texts)
             numbers.reserveCapacity(2 * texts)
             starts.reserveCapacity(texts + 1)
+            short = Array(repeating: 0, count: 2 * Self.shortSlots)
         }
 
         var count: Int { terms.entries.count }
@@ -221,12 +230,45 @@ public enum Schema {
         /// The term numbers of text entry `k`.
         func numbers(ofText k: Int) -> ArraySlice<Int32> { numbers[Int(starts[k])..<Int(starts[k + 1])] }
 
+        /// `bytes` (1 to 7 of them) packed into a word, the length in its top byte: two loads
+        /// that may overlap (an overlapping byte is the same byte at the same place).
+        @inline(__always)
+        static func shortKey(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+            let n = bytes.count
+            var key = UInt64(n) << 56
+            if n >= 4 {
+                key |= UInt64(bytes.loadUnaligned(as: UInt32.self))
+                key |= UInt64(bytes.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << (8 * UInt64(n - 4))
+            } else {
+                key |= UInt64(bytes[0]) | UInt64(bytes[n / 2]) << (8 * UInt64(n / 2)) | UInt64(bytes[n - 1]) << (8 * UInt64(n - 1))
+            }
+            return key
+        }
+
         /// Adds `bytes` as a term of the text being split (the entry after the last one ended).
         mutating func add(_ bytes: UnsafeRawBufferPointer) {
-            let n = terms.insert(type: 0, truncated: false, bytes: bytes)
+            let n: Int
+            let count = bytes.count
+            if count >= 1 && count <= 7 {
+                let key = Self.shortKey(bytes)
+                let j = 2 * Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 53)  // 2048 slots
+                let cached = short.withUnsafeBufferPointer { $0[j] == key ? Int(truncatingIfNeeded: $0[j + 1]) : -1 }
+                if cached >= 0 {
+                    n = cached
+                } else {
+                    n = terms.insert(type: 0, truncated: false, bytes: bytes)
+                    short.withUnsafeMutableBufferPointer {
+                        $0[j] = key
+                        $0[j + 1] = UInt64(n)
+                    }
+                }
+            } else {
+                n = terms.insert(type: 0, truncated: false, bytes: bytes)
+            }
             let text = Int32(truncatingIfNeeded: starts.count)  // the text being split, + 1
             if n == lastText.count { lastText.append(0) }
-            if lastText[n] != text {
+            // Read before written: most words of a text come again in it (no uniqueness check).
+            if lastText.withUnsafeBufferPointer({ $0[n] }) != text {
                 lastText[n] = text
                 numbers.append(Int32(truncatingIfNeeded: n))
             }

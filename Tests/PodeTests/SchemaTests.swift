@@ -81,4 +81,33 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(Schema.documentTerm(ofWord: "780"), "780")
         XCTAssertEqual(Schema.documentTerm(ofWord: "x78019"), "x78019")
     }
+
+    /// A block's text terms: each text's term numbers name exactly its words (and its exact
+    /// value), each once, however short words share the cache of short terms (more distinct
+    /// short words than it has slots, so that some must share one).
+    func testTextTermsNameEachTextsWordsOnce() throws {
+        let defs = try definitions(qualname: "run", types: ["list", "str"], names: ["xs"])
+        func word(_ i: Int) -> String { String(i * 7919 % 1_000_003, radix: 36) }  // 1 to 4 bytes
+        var events: [Event] = []
+        for t in 0..<400 {
+            // Words of 1 to 7 bytes, some twice in one text, some in many texts.
+            let words = (0..<24).map { j in word((t * 13 + j * 17) % 9000) + String(repeating: "q", count: j % 4) } + [word(t), word(t)]
+            let text = "[" + words.map { "'\($0)'" }.joined(separator: ", ") + "]"
+            events.append(Event(seq: UInt64(t + 1), time: 0, kind: .line, thread: 0, activation: 1, caller: 0, callerLine: 0, code: 1, line: 3,
+                                depth: 0, valueLine: 3, values: [RecordedValue(name: 3, type: 1, flags: [], text: text, fullLength: 0)]))
+        }
+        var facts = BlockFacts(summarized: true)
+        for e in events { facts.add(e) }
+        let textTerms = Schema.textTerms(of: facts, definitions: defs)
+        let names = textTerms.names
+        XCTAssertEqual(Set(names).count, names.count, "each term once")
+        XCTAssertGreaterThan(names.count, 4096, "more short terms than the cache has slots")
+        for (k, entry) in facts.texts.entries.enumerated() {
+            var expected = Set<String>()
+            Tokenizer.forEachWord(in: facts.texts.text(entry), parts: true) { expected.insert($0) }
+            let numbers = Array(textTerms.numbers(ofText: k))
+            XCTAssertEqual(Set(numbers).count, numbers.count, "text \(k) has a term twice")
+            XCTAssertEqual(Set(numbers.map { names[Int($0)] }), expected, "text \(k)")
+        }
+    }
 }
