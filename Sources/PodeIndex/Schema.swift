@@ -213,14 +213,15 @@ public enum Schema {
         /// of numbers); this finds one in a few steps where the term table hashes, probes and
         /// compares.
         private var short: [UInt64]
-        private static let shortSlots = 2048
+        /// 2^shortBits slots: a key's slot is the top shortBits bits of its multiplicative hash.
+        private static let shortBits = 11
 
         /// Terms for the texts of a block of about `texts` distinct texts.
         init(texts: Int = 0) {
             terms = TextSet(expected: texts)
             numbers.reserveCapacity(2 * texts)
             starts.reserveCapacity(texts + 1)
-            short = Array(repeating: 0, count: 2 * Self.shortSlots)
+            short = Array(repeating: 0, count: 2 << Self.shortBits)
         }
 
         var count: Int { terms.entries.count }
@@ -251,7 +252,7 @@ public enum Schema {
             let count = bytes.count
             if count >= 1 && count <= 7 {
                 let key = Self.shortKey(bytes)
-                let j = 2 * Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 53)  // 2048 slots
+                let j = 2 * Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - UInt64(Self.shortBits)))
                 let cached = short.withUnsafeBufferPointer { $0[j] == key ? Int(truncatingIfNeeded: $0[j + 1]) : -1 }
                 if cached >= 0 {
                     n = cached
